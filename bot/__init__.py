@@ -1,0 +1,1 @@
+"""The core of the AILEX incident bot: flows, settings, rendering, the app factory."""

@@ -1,0 +1,236 @@
+"""The bot's settings: environment variables (SPEC 3.2), a `.env` file read too."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-:]+?)(?::(\d{1,5}))?$")
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("an http(s) URL")
+    return value
+
+
+def _api_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError("paths starting with '/'")
+    return value
+
+
+Csv = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    """Every setting of SPEC 3.2; attribute names are short, the variables are the SPEC's."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+        # `FOO=` in a .env file means "not set", not "set to the empty string".
+        env_ignore_empty=True,
+    )
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: HttpUrl = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    database_url: str = Field("sqlite:///ailex.db", validation_alias="AILEX_DATABASE_URL")
+    locale: Literal["ko", "en"] = Field("ko", validation_alias="AILEX_LOCALE")
+    timezone: str = Field("Asia/Seoul", validation_alias="AILEX_TIMEZONE")
+    incident_channels: bool = Field(True, validation_alias="AILEX_INCIDENT_CHANNELS")
+    approvers: Csv = Field(default_factory=list, validation_alias="AILEX_APPROVERS")
+    allow_self_approval: bool = Field(False, validation_alias="AILEX_ALLOW_SELF_APPROVAL")
+    approval_ttl_minutes: PositiveFloat = Field(15, validation_alias="AILEX_APPROVAL_TTL_MINUTES")
+    probe_timeout: PositiveFloat = Field(5, validation_alias="AILEX_PROBE_TIMEOUT")
+
+    site_url: HttpUrl = Field("https://ailex.app", validation_alias="AILEX_SITE_URL")
+    api_paths: Csv = Field(
+        default_factory=lambda: ["/api/v1/dashboard/summary"], validation_alias="AILEX_API_PATHS"
+    )
+    domain: str = Field("ailex.app", validation_alias="AILEX_DOMAIN")
+    dns_nameservers: Csv = Field(default_factory=list, validation_alias="AILEX_DNS_NAMESERVERS")
+
+    vercel_token: SecretStr | None = Field(None, validation_alias="VERCEL_TOKEN")
+    vercel_project_id: str | None = Field(None, validation_alias="VERCEL_PROJECT_ID")
+    vercel_team_id: str | None = Field(None, validation_alias="VERCEL_TEAM_ID")
+    vercel_api_url: HttpUrl = Field("https://api.vercel.com", validation_alias="VERCEL_API_URL")
+
+    supabase_url: HttpUrl | None = Field(None, validation_alias="SUPABASE_URL")
+    supabase_anon_key: SecretStr | None = Field(None, validation_alias="SUPABASE_ANON_KEY")
+    supabase_db_url: SecretStr | None = Field(None, validation_alias="SUPABASE_DB_URL")
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: HttpUrl = Field("https://api.openai.com/v1", validation_alias="OPENAI_BASE_URL")
+
+    github_token: SecretStr | None = Field(None, validation_alias="GITHUB_TOKEN")
+    github_repository: str = Field("cheesom-max/AILEX", validation_alias="GITHUB_REPOSITORY")
+    github_workflow: str = Field("deploy.yml", validation_alias="GITHUB_WORKFLOW")
+    github_api_url: HttpUrl = Field("https://api.github.com", validation_alias="GITHUB_API_URL")
+
+    statuspage_vercel: HttpUrl = Field(
+        "https://www.vercel-status.com", validation_alias="AILEX_STATUSPAGE_VERCEL"
+    )
+    statuspage_supabase: HttpUrl = Field(
+        "https://status.supabase.com", validation_alias="AILEX_STATUSPAGE_SUPABASE"
+    )
+    statuspage_openai: HttpUrl = Field(
+        "https://status.openai.com", validation_alias="AILEX_STATUSPAGE_OPENAI"
+    )
+
+    idle_minutes: PositiveFloat = Field(10, validation_alias="AILEX_IDLE_MINUTES")
+    audit_retention_days: Annotated[int, Field(gt=0)] = Field(
+        90, validation_alias="AILEX_AUDIT_RETENTION_DAYS"
+    )
+    db_size_limit_mb: PositiveFloat = Field(500, validation_alias="AILEX_DB_SIZE_LIMIT_MB")
+    backup_dir: str = Field("backups", validation_alias="AILEX_BACKUP_DIR")
+    edge_config_id: str | None = Field(None, validation_alias="AILEX_EDGE_CONFIG_ID")
+    auth_check_email: str | None = Field(None, validation_alias="AILEX_AUTH_CHECK_EMAIL")
+    auth_check_password: SecretStr | None = Field(
+        None, validation_alias="AILEX_AUTH_CHECK_PASSWORD"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone such as Asia/Seoul") from exc
+        return value
+
+    @field_validator("approvers")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        for user_id in value:
+            if not _USER_ID.match(user_id):
+                raise ValueError("Slack user IDs such as U012ABCDEF, comma separated")
+        return value
+
+    @field_validator("api_paths")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        return [_api_path(path) for path in value]
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameservers(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            match = _HOST_PORT.match(entry)
+            if not match or (match.group(2) and not 0 < int(match.group(2)) < 65536):
+                raise ValueError("host or host:port entries, comma separated")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("a SQLAlchemy URL such as sqlite:///ailex.db") from exc
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("an app-level token starting with xapp-")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone for messages and reports."""
+        return ZoneInfo(self.timezone)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process knows, for redaction."""
+        secrets = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                secrets.append(value.get_secret_value())
+        db_url = self.supabase_db_url.get_secret_value() if self.supabase_db_url else ""
+        password = _password_in_url(db_url) or _password_in_url(self.database_url)
+        if password:
+            secrets.append(password)
+        return secrets
+
+
+def _password_in_url(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password  # type: ignore[return-value]
+    except ArgumentError:
+        return None
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line that names it."""
+
+    def __init__(self, variable: str, expected: str, problem: str = "invalid") -> None:
+        self.variable = variable
+        self.expected = expected
+        self.problem = problem
+        super().__init__(f"{variable}: {expected}")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`; raise SettingsError naming a bad one."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]) if error["loc"] else "settings"
+        expected = error["msg"].removeprefix("Value error, ")
+        raise SettingsError(variable.upper(), expected) from None
+
+
+def require(settings: Settings, *variables: str) -> None:
+    """Raise SettingsError for the first of these variables that is not set."""
+    for variable in variables:
+        field = _FIELD_BY_VARIABLE[variable]
+        if getattr(settings, field) is None:
+            raise SettingsError(variable, "required", problem="missing")
+
+
+_FIELD_BY_VARIABLE = {
+    str(info.validation_alias): name for name, info in Settings.model_fields.items()
+}

@@ -1,0 +1,1 @@
+"""The Slack edge: parse a request, call the core once, answer in Block Kit."""

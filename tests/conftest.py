@@ -1,0 +1,86 @@
+"""Shared fixtures: real PostgreSQL databases made and dropped per test, a clean environment."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+# The server tests create their databases on; trust auth as on the CI machine.
+PG_ADMIN_URL = os.environ.get("AILEX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _admin() -> psycopg.Connection:
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+
+
+def create_database() -> tuple[str, str]:
+    """Create an empty database; return (name, libpq URL)."""
+    name = f"ailex_test_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_URL)
+    base["dbname"] = name
+    return name, psycopg.conninfo.make_conninfo(**base)
+
+
+def drop_database(name: str) -> None:
+    with _admin() as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def libpq_to_sqlalchemy(conninfo: str) -> str:
+    """postgresql+psycopg:// URL for a libpq conninfo string."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    user = params.get("user", "postgres")
+    password = f":{params['password']}" if params.get("password") else ""
+    host = params.get("host", "127.0.0.1")
+    port = params.get("port", 5432)
+    return f"postgresql+psycopg://{user}{password}@{host}:{port}/{params['dbname']}"
+
+
+@pytest.fixture
+def pg_dsn() -> Iterator[str]:
+    """A fresh PostgreSQL database (libpq conninfo), dropped after the test."""
+    name, dsn = create_database()
+    try:
+        yield dsn
+    finally:
+        drop_database(name)
+
+
+@pytest.fixture
+def pg_store_url(pg_dsn: str) -> str:
+    """The same fresh database as a SQLAlchemy URL, for the bot's own store."""
+    return libpq_to_sqlalchemy(pg_dsn)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """The bot's store on SQLite and on PostgreSQL: storage tests run on both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ailex.db'}"
+        return
+    name, dsn = create_database()
+    try:
+        yield libpq_to_sqlalchemy(dsn)
+    finally:
+        drop_database(name)
+
+
+_OUR_VARIABLES = ("SLACK_", "AILEX_", "VERCEL_", "SUPABASE_", "OPENAI_", "GITHUB_")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No test sees the developer's own settings or .env file."""
+    for variable in list(os.environ):
+        if variable.startswith(_OUR_VARIABLES) and variable != "AILEX_TEST_PG":
+            monkeypatch.delenv(variable)
+    monkeypatch.chdir(tmp_path)
