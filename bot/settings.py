@@ -28,13 +28,13 @@ def _split_csv(value: object) -> object:
 
 def _http_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError("an http(s) URL")
+        raise ValueError("must be an http(s) URL")
     return value
 
 
 def _api_path(value: str) -> str:
     if not value.startswith("/"):
-        raise ValueError("paths starting with '/'")
+        raise ValueError("must be paths starting with '/', comma separated")
     return value
 
 
@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("an IANA time zone such as Asia/Seoul") from exc
+            raise ValueError("must be an IANA time zone such as Asia/Seoul") from exc
         return value
 
     @field_validator("approvers")
@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     def _user_ids(cls, value: list[str]) -> list[str]:
         for user_id in value:
             if not _USER_ID.match(user_id):
-                raise ValueError("Slack user IDs such as U012ABCDEF, comma separated")
+                raise ValueError("must be Slack user IDs such as U012ABCDEF, comma separated")
         return value
 
     @field_validator("api_paths")
@@ -144,7 +144,7 @@ class Settings(BaseSettings):
         for entry in value:
             match = _HOST_PORT.match(entry)
             if not match or (match.group(2) and not 0 < int(match.group(2)) < 65536):
-                raise ValueError("host or host:port entries, comma separated")
+                raise ValueError("must be host or host:port entries, comma separated")
         return value
 
     @field_validator("database_url")
@@ -156,21 +156,21 @@ class Settings(BaseSettings):
         try:
             make_url(value)
         except ArgumentError as exc:
-            raise ValueError("a SQLAlchemy URL such as sqlite:///ailex.db") from exc
+            raise ValueError("must be a SQLAlchemy URL such as sqlite:///ailex.db") from exc
         return value
 
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError("a bot token starting with xoxb-")
+            raise ValueError("must be a bot token starting with xoxb-")
         return value
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError("an app-level token starting with xapp-")
+            raise ValueError("must be an app-level token starting with xapp-")
         return value
 
     @property

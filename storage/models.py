@@ -35,7 +35,8 @@ class Incident(Base):
     impact: Mapped[str | None] = mapped_column(Text)
     cause: Mapped[str | None] = mapped_column(Text)
     actions: Mapped[str | None] = mapped_column(Text)
-    prevention: Mapped[str | None] = mapped_column(Text)
+    prevention_short: Mapped[str | None] = mapped_column(Text)
+    prevention_long: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # At most one open incident per channel, whatever races two replicas run.

@@ -10,11 +10,11 @@ import logging
 from types import ModuleType
 from typing import Any
 
-from bot.messages import checks, core, remediations
+from bot.messages import checks, console, core, remediations
 from probes.base import Msg
 
 LOCALES = ("ko", "en")
-_MODULES: tuple[ModuleType, ...] = (core, checks, remediations)
+_MODULES: tuple[ModuleType, ...] = (core, checks, remediations, console)
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,8 @@ def upgrade() -> None:
         sa.Column("impact", sa.Text(), nullable=True),
         sa.Column("cause", sa.Text(), nullable=True),
         sa.Column("actions", sa.Text(), nullable=True),
-        sa.Column("prevention", sa.Text(), nullable=True),
+        sa.Column("prevention_short", sa.Text(), nullable=True),
+        sa.Column("prevention_long", sa.Text(), nullable=True),
     )
     op.create_index(
         "uq_incidents_open_channel",

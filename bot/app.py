@@ -1,0 +1,86 @@
+"""The app factory: settings, a Slack client and a store in, a ready Bolt app out.
+
+Nothing here runs at import time; `create_app` is the only way the bot is built, by `ailex
+serve`, by the console and by the tests alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from bot.clock import Clock, utc_now
+from bot.core import Core
+from bot.settings import Settings, SettingsError
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Bot:
+    """A built bot: the Bolt app and the core behind it."""
+
+    app: App
+    core: Core
+
+    def start(self) -> None:
+        """Start background work (the outbox sender, housekeeping)."""
+        self.core.start()
+
+    def close(self) -> None:
+        self.core.close()
+
+
+def create_app(
+    *,
+    settings: Settings,
+    client: WebClient,
+    store: Store,
+    clock: Clock = utc_now,
+    signing_secret: str | None = None,
+    socket_mode: bool = False,
+) -> Bot:
+    """Build the bot. The store must be migrated (Store.migrate) before requests arrive.
+
+    Over HTTP every request must carry Slack's signature; only Socket Mode, whose requests
+    come down the bot's own authenticated connection, goes without a signing secret."""
+    from handlers import register_all
+
+    secret = signing_secret or (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    if secret is None and not socket_mode:
+        raise SettingsError("SLACK_SIGNING_SECRET", "required", problem="missing")
+    core = Core(settings=settings, store=store, client=client, clock=clock)
+    token = client.token
+
+    def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
+        # One workspace and one bot token: no auth.test round trip (it would make every
+        # command depend on Slack answering it, even commands that only record).
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    # Bolt builds each request's client from `authorize`; the one it is given carries only the
+    # base URL and retry policy (a token there would be ignored, with a warning).
+    bolt_client = WebClient(
+        base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers
+    )
+    app = App(
+        client=bolt_client,
+        signing_secret=secret,
+        authorize=authorize,
+        request_verification_enabled=secret is not None,
+        # Listeners acknowledge at once and hand slow work to the core's workers, so running
+        # them before the response costs nothing and skips Bolt's ack polling.
+        process_before_response=True,
+        ignoring_self_events_enabled=False,
+        url_verification_enabled=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    register_all(app, core)
+    return Bot(app=app, core=core)

@@ -1,0 +1,28 @@
+"""Stable ids of Block Kit elements, so the blocks and the handlers that target them agree."""
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    APPROVE = "ailex.approve"
+    DENY = "ailex.deny"
+    REMEDIATE = "ailex.remediate"
+    RESOLVE = "ailex.resolve"
+    DIAGNOSE = "ailex.diagnose"
+
+
+class CallbackId(StrEnum):
+    RESOLVE = "ailex.resolve_modal"
+    ROTATE_KEY = "ailex.rotate_key_modal"
+    JWT = "ailex.jwt_modal"
+    EMERGENCY_DEPLOY = "ailex.emergency_deploy_modal"
+
+
+class BlockId(StrEnum):
+    CAUSE = "cause"
+    IMPACT = "impact"
+    ACTIONS = "actions"
+    PREVENTION_SHORT = "prevention_short"
+    PREVENTION_LONG = "prevention_long"
+    SECRET = "secret"
+    REASON = "reason"

@@ -1,0 +1,333 @@
+"""The incident flows: declare, note, severity, status, resolve, report.
+
+Every state change happens here, in one transaction with its timeline event and the Slack
+messages it owes (the outbox); Slack hears of it only after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.domain import EventKind, Severity, Status, phase_boundaries
+from bot.outbox import Sender
+from bot.settings import Settings
+from bot.text import clip
+from probes.base import Msg, msg
+from storage import Store
+from storage import deliveries, incidents, timeline
+from storage.models import Incident, TimelineEvent
+
+TITLE_LIMIT = 200
+TEXT_LIMIT = 3000
+
+
+class UserError(Exception):
+    """Something the user asked for cannot be done; `message` says why, in their language."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.message: Msg = msg(key, **params)
+
+
+class Duplicate(Exception):
+    """This Slack delivery was already taken (a retry or a repeat): nothing more to do."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked, where, and which Slack delivery carried it."""
+
+    user_id: str
+    channel_id: str
+    delivery_key: str | None = None
+    response_url: str | None = None
+
+
+def incident_queue(incident_id: int) -> str:
+    """The outbox queue of an incident's messages: they go out in order."""
+    return f"incident:{incident_id}"
+
+
+def record(
+    session: Session,
+    *,
+    incident_id: int,
+    kind: EventKind,
+    actor: str,
+    at: datetime,
+    text: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """The one place a timeline event is written."""
+    return timeline.append(
+        session, incident_id=incident_id, at=at, actor=actor, kind=kind, text=text, data=data
+    )
+
+
+def claim(session: Session, *, actor: Actor, at: datetime) -> None:
+    """Take this delivery, or raise Duplicate when it was taken before."""
+    if actor.delivery_key and not deliveries.claim(session, key=actor.delivery_key, at=at):
+        raise Duplicate(actor.delivery_key)
+
+
+class Incidents:
+    """Declare and run incidents; every method records before Slack is told."""
+
+    def __init__(
+        self, *, store: Store, sender: Sender, settings: Settings, clock: Clock
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._settings = settings
+        self._clock = clock
+
+    # -- reading ----------------------------------------------------------------------------
+    def for_channel(self, channel_id: str) -> Incident | None:
+        """The incident of this channel: its open one, else the one resolved last."""
+        with self._store.read() as session:
+            return incidents.for_channel(session, channel_id=channel_id)
+
+    def get(self, incident_id: int) -> Incident | None:
+        with self._store.read() as session:
+            return incidents.get(session, incident_id=incident_id)
+
+    def list_open(self) -> Sequence[Incident]:
+        with self._store.read() as session:
+            return incidents.list_open(session)
+
+    def list_all(self) -> Sequence[Incident]:
+        with self._store.read() as session:
+            return incidents.list_all(session)
+
+    def events(self, incident_id: int) -> Sequence[TimelineEvent]:
+        with self._store.read() as session:
+            return timeline.for_incident(session, incident_id=incident_id)
+
+    # -- flows --------------------------------------------------------------------------------
+    def declare(self, *, title: str, severity: Severity, actor: Actor) -> Incident:
+        """Record a new incident and owe Slack its channel and its card."""
+        title = clip(" ".join(title.split()), TITLE_LIMIT)
+        if not title:
+            raise UserError("error.title_required")
+        now = self._clock()
+        own_channel = self._settings.incident_channels
+        try:
+            with self._store.write() as session:
+                claim(session, actor=actor, at=now)
+                if not own_channel:
+                    existing = incidents.open_in_channel(session, channel_id=actor.channel_id)
+                    if existing is not None:
+                        raise UserError("error.already_open", id=existing.id)
+                incident = incidents.create(
+                    session,
+                    title=title,
+                    severity=severity.value,
+                    status=Status.INVESTIGATING.value,
+                    commander_id=actor.user_id,
+                    declared_by=actor.user_id,
+                    origin_channel_id=actor.channel_id,
+                    channel_id=None if own_channel else actor.channel_id,
+                    started_at=now,
+                )
+                record(
+                    session,
+                    incident_id=incident.id,
+                    kind=EventKind.DECLARED,
+                    actor=actor.user_id,
+                    at=now,
+                    text=title,
+                    data={"severity": severity.value},
+                )
+                queue = incident_queue(incident.id)
+                payload = {"incident_id": incident.id}
+                if own_channel:
+                    self._sender.enqueue(
+                        session,
+                        queue=queue,
+                        op="channel.create",
+                        payload={**payload, "response_url": actor.response_url},
+                    )
+                self._sender.enqueue(session, queue=queue, op="card.post", payload=payload)
+                for boundary in phase_boundaries(now):
+                    # Redraw the card when the runbook's phase turns over.
+                    self._sender.enqueue(
+                        session,
+                        queue=f"{queue}:phase",
+                        op="card.update",
+                        payload=payload,
+                        delay=boundary - now,
+                    )
+        except IntegrityError:
+            # Two declarations raced for one channel; the other one won.
+            raise UserError("error.already_open_race") from None
+        self._sender.kick(queue)
+        return incident
+
+    def note(self, *, incident_id: int, text: str, actor: Actor) -> None:
+        """Add the caller's note to the timeline and show it in the channel."""
+        text = text.strip()
+        if not text:
+            raise UserError("error.note_empty")
+        text = clip(text, TEXT_LIMIT)
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            self._lock(session, incident_id)
+            record(
+                session,
+                incident_id=incident_id,
+                kind=EventKind.NOTE,
+                actor=actor.user_id,
+                at=now,
+                text=text,
+            )
+            self._announce(session, incident_id, "notice.note", user=actor.user_id, text=text)
+        self._sender.kick(incident_queue(incident_id))
+
+    def set_severity(self, *, incident_id: int, severity: Severity, actor: Actor) -> str:
+        """Change the severity; return the old one."""
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            incident = self._lock(session, incident_id, open_only=True)
+            old = incident.severity
+            if old == severity.value:
+                raise UserError("error.severity_same", severity=old)
+            incident.severity = severity.value
+            record(
+                session,
+                incident_id=incident_id,
+                kind=EventKind.SEVERITY_CHANGED,
+                actor=actor.user_id,
+                at=now,
+                data={"from": old, "to": severity.value},
+            )
+            self._announce(
+                session,
+                incident_id,
+                "notice.severity",
+                user=actor.user_id,
+                old=old,
+                new=severity.value,
+            )
+            self._redraw_card(session, incident_id)
+        self._sender.kick(incident_queue(incident_id))
+        return old
+
+    def set_status(self, *, incident_id: int, status: Status, actor: Actor) -> str:
+        """Change the status (not to resolved: that is `resolve`); return the old one."""
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            incident = self._lock(session, incident_id, open_only=True)
+            old = incident.status
+            if old == status.value:
+                raise UserError("error.status_same", status=old)
+            self._change_status(session, incident, status, actor.user_id, now)
+        self._sender.kick(incident_queue(incident_id))
+        return old
+
+    def resolve(
+        self,
+        *,
+        incident_id: int,
+        actor: Actor,
+        cause: str | None = None,
+        impact: str | None = None,
+        actions: str | None = None,
+        prevention_short: str | None = None,
+        prevention_long: str | None = None,
+    ) -> Incident:
+        """Mark it resolved (복구일시 = now), keep what the team wrote, post the report."""
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            incident = self._lock(session, incident_id, open_only=True)
+            fields = {
+                "cause": cause,
+                "impact": impact,
+                "actions": actions,
+                "prevention_short": prevention_short,
+                "prevention_long": prevention_long,
+            }
+            for name, value in fields.items():
+                if value is not None and value.strip():
+                    setattr(incident, name, clip(value.strip(), TEXT_LIMIT))
+            incident.resolved_at = now
+            self._change_status(session, incident, Status.RESOLVED, actor.user_id, now)
+            record(
+                session,
+                incident_id=incident_id,
+                kind=EventKind.RESOLVED,
+                actor=actor.user_id,
+                at=now,
+                text=incident.cause,
+            )
+            self._enqueue_report(session, incident_id)
+        self._sender.kick(incident_queue(incident_id))
+        return incident
+
+    def post_report(self, *, incident_id: int, actor: Actor) -> None:
+        """Post the report again, as it stands now."""
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            self._lock(session, incident_id)
+            self._enqueue_report(session, incident_id)
+        self._sender.kick(incident_queue(incident_id))
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _lock(self, session: Session, incident_id: int, *, open_only: bool = False) -> Incident:
+        incident = incidents.get(session, incident_id=incident_id, for_update=True)
+        if incident is None:
+            raise UserError("error.no_incident")
+        if open_only and incident.resolved_at is not None:
+            raise UserError("error.incident_resolved", id=incident.id)
+        return incident
+
+    def _change_status(
+        self, session: Session, incident: Incident, status: Status, actor: str, now: datetime
+    ) -> None:
+        old = incident.status
+        incident.status = status.value
+        record(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.STATUS_CHANGED,
+            actor=actor,
+            at=now,
+            data={"from": old, "to": status.value},
+        )
+        if status != Status.RESOLVED:
+            self._announce(session, incident.id, "notice.status", user=actor, new=status.value)
+        self._redraw_card(session, incident.id)
+
+    def _announce(self, session: Session, incident_id: int, key: str, **params: Any) -> None:
+        self._sender.enqueue(
+            session,
+            queue=incident_queue(incident_id),
+            op="message.post",
+            payload={"incident_id": incident_id, "key": key, "params": params},
+        )
+
+    def _redraw_card(self, session: Session, incident_id: int) -> None:
+        self._sender.enqueue(
+            session,
+            queue=incident_queue(incident_id),
+            op="card.update",
+            payload={"incident_id": incident_id},
+            coalesce=True,
+        )
+
+    def _enqueue_report(self, session: Session, incident_id: int) -> None:
+        queue = incident_queue(incident_id)
+        payload = {"incident_id": incident_id}
+        self._sender.enqueue(session, queue=queue, op="report.message", payload=payload)
+        self._sender.enqueue(session, queue=queue, op="report.file", payload=payload)

@@ -1,0 +1,143 @@
+"""The runbook's 장애 보고서, written from the incident and its timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain import EventKind, Status
+from bot.messages import Catalogue
+from bot.text import fmt_datetime, fmt_duration, fmt_time
+from bot.timeline import describe
+from storage.models import Incident, TimelineEvent
+
+
+@dataclass(frozen=True)
+class PhaseMark:
+    """One line of the template's 타임라인: a phase and when it happened (None: not yet)."""
+
+    key: str
+    at: datetime | None
+
+
+def _first(events: Sequence[TimelineEvent], *kinds: EventKind) -> datetime | None:
+    return next((event.at for event in events if event.kind in kinds), None)
+
+
+def _first_status(events: Sequence[TimelineEvent], status: Status) -> datetime | None:
+    return next(
+        (
+            event.at
+            for event in events
+            if event.kind == EventKind.STATUS_CHANGED and event.data.get("to") == status
+        ),
+        None,
+    )
+
+
+def is_user(actor: str) -> bool:
+    """Slack user ids start with U or W; the bot records itself as "bot"."""
+    return actor[:1] in ("U", "W") and actor[1:].replace("_", "").isalnum()
+
+
+def phase_marks(incident: Incident, events: Sequence[TimelineEvent]) -> list[PhaseMark]:
+    """장애 인지, 진단 시작, 원인 파악, 조치 실행, 복구 확인, from what was recorded."""
+    identified = _first_status(events, Status.IDENTIFIED)
+    if identified is None and incident.cause:
+        identified = _first(events, EventKind.RESOLVED)
+    return [
+        PhaseMark("report.phase.detected", incident.started_at),
+        PhaseMark("report.phase.diagnosis", _first(events, EventKind.DIAGNOSIS)),
+        PhaseMark("report.phase.identified", identified),
+        PhaseMark(
+            "report.phase.action",
+            _first(events, EventKind.REMEDIATION_EXECUTED, EventKind.REMEDIATION_FAILED),
+        ),
+        PhaseMark("report.phase.recovered", incident.resolved_at),
+    ]
+
+
+def executed_actions(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
+    """The remediations and backups that ran, for 조치 내용."""
+    kinds = {
+        EventKind.REMEDIATION_EXECUTED,
+        EventKind.REMEDIATION_FAILED,
+        EventKind.REMEDIATION_INTERRUPTED,
+        EventKind.BACKUP,
+    }
+    return [event for event in events if event.kind in kinds]
+
+
+def render_markdown(
+    incident: Incident,
+    events: Sequence[TimelineEvent],
+    *,
+    t: Catalogue,
+    zone: ZoneInfo,
+    now: datetime,
+    mention: Callable[[str], str] = lambda user: f"@{user}",
+    user_text: Callable[[str], str] = lambda text: text,
+) -> str:
+    """The report as the runbook's Markdown template, every heading in the team's language.
+
+    `user_text` is applied to whatever people typed (escaping for Slack's mrkdwn)."""
+    none = t("report.none")
+    u = user_text
+    started = incident.started_at
+    if incident.resolved_at is not None:
+        recovered = fmt_datetime(incident.resolved_at, zone)
+        duration = fmt_duration(incident.resolved_at - started, t)
+    else:
+        recovered = t("report.ongoing")
+        duration = t("report.ongoing_for", duration=fmt_duration(now - started, t))
+
+    lines = [
+        f"## {t('report.title')}",
+        "",
+        f"- {t('report.incident')}: #{incident.id} {u(incident.title)}",
+        f"- {t('report.started')}: {fmt_datetime(started, zone)}",
+        f"- {t('report.recovered')}: {recovered}",
+        f"- {t('report.duration')}: {duration}",
+        f"- {t('report.impact')}: {u(incident.impact or none)}",
+        f"- {t('report.severity')}: {incident.severity}({t(f'severity.{incident.severity}')})",
+        f"- {t('report.commander')}: {mention(incident.commander_id)}",
+        "",
+        f"### {t('report.timeline')}",
+    ]
+    for mark in phase_marks(incident, events):
+        when = fmt_time(mark.at, zone, since=started) if mark.at else "--:--"
+        suffix = "" if mark.at else f" ({t('report.not_recorded')})"
+        lines.append(f"- {when} - {t(mark.key)}{suffix}")
+
+    lines += ["", f"### {t('report.events')}"]
+    for event in events:
+        when = fmt_time(event.at, zone, since=started)
+        who = mention(event.actor) if is_user(event.actor) else t("actor.bot")
+        lines.append(f"- {when} - {who} {u(describe(event, t))}")
+
+    lines += ["", f"### {t('report.cause')}", u(incident.cause or none), ""]
+    lines.append(f"### {t('report.actions')}")
+    actions = executed_actions(events)
+    if incident.actions:
+        lines.append(u(incident.actions))
+    for event in actions:
+        when = fmt_time(event.at, zone, since=started)
+        lines.append(f"- {when} {u(describe(event, t))}")
+    if not incident.actions and not actions:
+        lines.append(none)
+
+    lines += [
+        "",
+        f"### {t('report.prevention')}",
+        f"1. ({t('report.short_term')}) {u(incident.prevention_short or none)}",
+        f"2. ({t('report.long_term')}) {u(incident.prevention_long or none)}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def report_filename(incident: Incident, zone: ZoneInfo) -> str:
+    """incident-12-20261126.md"""
+    return f"incident-{incident.id}-{incident.started_at.astimezone(zone):%Y%m%d}.md"

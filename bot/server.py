@@ -1,0 +1,83 @@
+"""Serving the bot: HTTP (Bolt's /slack/events and /healthz, on gunicorn) or Socket Mode."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.app import Bot
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def wsgi_app(bot: Bot) -> WSGIApp:
+    """The bot as a WSGI application: POST /slack/events, GET /healthz."""
+    slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return _health(bot, start_response)
+        return slack(environ, start_response)
+
+    return application
+
+
+def _health(bot: Bot, start_response: StartResponse) -> list[bytes]:
+    try:
+        with bot.core.store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        status, body = "200 OK", {"ok": True}
+    except Exception:
+        log.exception("health check: the store does not answer")
+        status, body = "503 Service Unavailable", {"ok": False, "store": "unavailable"}
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def serve_http(
+    build: Callable[[], Bot], *, host: str, port: int, workers: int, threads: int
+) -> None:
+    """Run on gunicorn: `workers` processes of `threads` threads, each building its own bot."""
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("keepalive", 5)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> WSGIApp:
+            # Called in each worker after the fork: connections and threads are its own.
+            bot = build()
+            bot.start()
+            return wsgi_app(bot)
+
+    _Gunicorn().run()
+
+
+def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
+    """Run over Socket Mode: Slack's requests come down a WebSocket the bot opens."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    bot.start()
+    SocketModeHandler(bot.app, app_token).start()

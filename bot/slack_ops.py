@@ -1,0 +1,256 @@
+"""What each outbox message does in Slack. Each operation is safe to run again after a crash."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.channels import channel_name
+from bot.clock import Clock
+from bot.domain import EventKind
+from bot.incidents import record
+from bot.render import Renderer, chunked_sections, context, header
+from bot.text import escape
+from bot.report import render_markdown, report_filename
+from bot.slack import SLACK_TIMEOUT_S, classify, slack_error
+from storage import Store, incidents, timeline
+from storage.models import Incident
+
+log = logging.getLogger(__name__)
+
+# conversations.create errors that another name can fix.
+_NAME_ERRORS = {"name_taken", "invalid_name", "invalid_name_specials", "invalid_name_punctuation"}
+_NAME_ATTEMPTS = 20
+# Errors of conversations.invite that leave nothing to do.
+_INVITE_DONE = {"already_in_channel", "cant_invite_self"}
+_PIN_DONE = {"already_pinned", "not_pinnable"}
+
+
+class Undeliverable(Exception):
+    """The message has nowhere to go (its incident has no channel yet)."""
+
+
+class SlackOperations:
+    """The outbox operations of the incident flows."""
+
+    def __init__(self, *, store: Store, renderer: Renderer, clock: Clock) -> None:
+        self._store = store
+        self._render = renderer
+        self._clock = clock
+
+    def register(self, sender: Any) -> None:
+        sender.register("channel.create", self.create_channel)
+        sender.register("card.post", self.post_card)
+        sender.register("card.update", self.update_card)
+        sender.register("message.post", self.post_message)
+        sender.register("respond", self.respond)
+        sender.register("report.message", self.post_report_message)
+        sender.register("report.file", self.upload_report_file)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _incident(self, incident_id: int) -> Incident:
+        with self._store.read() as session:
+            incident = incidents.get(session, incident_id=incident_id)
+        if incident is None:
+            raise Undeliverable(f"incident {incident_id} is gone")
+        return incident
+
+    def _kinds(self, incident_id: int) -> list[str]:
+        with self._store.read() as session:
+            return [e.kind for e in timeline.for_incident(session, incident_id=incident_id)]
+
+    @staticmethod
+    def _channel(incident: Incident) -> str:
+        if not incident.channel_id:
+            raise Undeliverable(f"incident {incident.id} has no channel")
+        return incident.channel_id
+
+    # -- operations ---------------------------------------------------------------------------
+    def create_channel(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
+        """Create inc-YYYYMMDD-<slug> (another name on a collision), invite the declarer."""
+        incident = self._incident(payload["incident_id"])
+        if not incident.channel_id:
+            incident = self._create(client, incident, payload.get("response_url"))
+        assert incident.channel_id is not None
+        try:
+            client.conversations_invite(channel=incident.channel_id, users=incident.declared_by)
+        except SlackApiError as exc:
+            if slack_error(exc) not in _INVITE_DONE:
+                raise
+        return {"channel": incident.channel_id, "name": incident.channel_name}
+
+    def _create(
+        self, client: WebClient, incident: Incident, response_url: str | None
+    ) -> Incident:
+        date = incident.started_at.astimezone(self._render.zone).strftime("%Y%m%d")
+        created: dict[str, Any] | None = None
+        error: str | None = None
+        for attempt in range(1, _NAME_ATTEMPTS + 1):
+            name = channel_name(
+                title=incident.title, date=date, incident_id=incident.id, attempt=attempt
+            )
+            try:
+                created = client.conversations_create(name=name, is_private=False)["channel"]
+                break
+            except SlackApiError as exc:
+                error = slack_error(exc)
+                if error in _NAME_ERRORS:
+                    continue
+                if classify(exc).transient:
+                    raise
+                break
+        now = self._clock()
+        with self._store.write() as session:
+            current = incidents.get(session, incident_id=incident.id, for_update=True)
+            assert current is not None
+            if created is not None:
+                current.channel_id = created["id"]
+                current.channel_name = created.get("name", name)
+                record(
+                    session,
+                    incident_id=current.id,
+                    kind=EventKind.CHANNEL_CREATED,
+                    actor="bot",
+                    at=now,
+                    data={"channel": current.channel_id, "name": current.channel_name},
+                )
+            else:
+                # No channel can be made (a missing scope, a workspace policy): the incident
+                # lives where it was declared rather than nowhere.
+                current.channel_id = current.origin_channel_id
+                record(
+                    session,
+                    incident_id=current.id,
+                    kind=EventKind.CHANNEL_FAILED,
+                    actor="bot",
+                    at=now,
+                    data={"error": error or "unknown"},
+                )
+            incident = current
+        if created is not None and response_url:
+            self._announce_in_origin(response_url, incident)
+        return incident
+
+    def _announce_in_origin(self, response_url: str, incident: Incident) -> None:
+        text = self._render.t(
+            "declare.announce",
+            severity=incident.severity,
+            id=incident.id,
+            title=incident.title,
+            channel=incident.channel_id,
+        )
+        try:
+            WebhookClient(response_url, timeout=SLACK_TIMEOUT_S).send_dict(
+                {"response_type": "in_channel", "text": text}
+            )
+        except Exception:  # the announcement is a courtesy; the incident is in its channel
+            log.warning("could not announce incident %s in its origin channel", incident.id)
+
+    def post_card(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
+        """Post the incident card in its channel and pin it."""
+        incident = self._incident(payload["incident_id"])
+        channel = self._channel(incident)
+        if incident.card_ts:
+            return self.update_card(client, payload)
+        text, blocks = self._render.card(incident, self._kinds(incident.id))
+        answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        ts = answer["ts"]
+        with self._store.write() as session:
+            current = incidents.get(session, incident_id=incident.id, for_update=True)
+            assert current is not None
+            current.card_ts = ts
+        try:
+            client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as exc:
+            if slack_error(exc) not in _PIN_DONE:
+                log.warning("could not pin the card of incident %s: %s", incident.id, exc)
+        return {"channel": channel, "ts": ts}
+
+    def update_card(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Redraw the card from the incident as it is now."""
+        incident = self._incident(payload["incident_id"])
+        if not incident.card_ts or not incident.channel_id:
+            return None  # the card is not posted yet; card.post will draw it as it is then
+        text, blocks = self._render.card(incident, self._kinds(incident.id))
+        client.chat_update(channel=incident.channel_id, ts=incident.card_ts, text=text, blocks=blocks)
+        return {"channel": incident.channel_id, "ts": incident.card_ts}
+
+    def post_message(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
+        """Post a catalogue message (or ready blocks) in the incident's channel."""
+        incident = self._incident(payload["incident_id"])
+        channel = self._channel(incident)
+        if "blocks" in payload:
+            text, blocks = payload["text"], payload["blocks"]
+        else:
+            text, blocks = self._render.notice(payload["key"], **payload.get("params", {}))
+        answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return {"channel": channel, "ts": answer["ts"]}
+
+    def respond(self, client: WebClient, payload: dict[str, Any]) -> None:
+        """Answer through a response_url (ephemeral or in the channel)."""
+        response = WebhookClient(payload["url"], timeout=SLACK_TIMEOUT_S).send_dict(
+            payload["body"]
+        )
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ConnectionError(f"response_url answered {response.status_code}")
+
+    def post_report_message(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
+        """Post the report as a message and record that it was posted."""
+        incident = self._incident(payload["incident_id"])
+        channel = self._channel(incident)
+        markdown = self._markdown(incident)
+        text = self._render.t("report.posted", id=incident.id, title=incident.title)
+        blocks = [header(self._render.t("report.header", id=incident.id))]
+        blocks += chunked_sections(_markdown_to_mrkdwn(markdown).splitlines())[:45]
+        blocks.append(context(self._render.t("report.file_note")))
+        answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        with self._store.write() as session:
+            record(
+                session,
+                incident_id=incident.id,
+                kind=EventKind.REPORT_POSTED,
+                actor="bot",
+                at=self._clock(),
+                data={"ts": answer["ts"]},
+            )
+        return {"channel": channel, "ts": answer["ts"]}
+
+    def upload_report_file(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
+        """Upload the report as a Markdown file in the incident's channel."""
+        incident = self._incident(payload["incident_id"])
+        channel = self._channel(incident)
+        filename = report_filename(incident, self._render.zone)
+        answer = client.files_upload_v2(
+            channel=channel,
+            content=self._markdown(incident),
+            filename=filename,
+            title=self._render.t("report.file_title", id=incident.id),
+        )
+        files = answer.get("files") or [answer.get("file") or {}]
+        return {"channel": channel, "file": (files[0] or {}).get("id")}
+
+    def _markdown(self, incident: Incident) -> str:
+        with self._store.read() as session:
+            events = timeline.for_incident(session, incident_id=incident.id)
+        return render_markdown(
+            incident,
+            events,
+            t=self._render.t,
+            zone=self._render.zone,
+            now=self._clock(),
+            mention=lambda user: f"<@{user}>",
+            user_text=escape,
+        )
+
+
+def _markdown_to_mrkdwn(markdown: str) -> str:
+    """Headings as bold lines: Slack's mrkdwn has no '#'."""
+    lines = []
+    for line in markdown.splitlines():
+        stripped = line.lstrip("#").strip()
+        lines.append(f"*{stripped}*" if line.startswith("#") else line)
+    return "\n".join(lines)

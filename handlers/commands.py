@@ -1,0 +1,178 @@
+"""The `/ailex` slash command: parse, call the core once, answer (ephemeral) in the ack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.core import Core
+from bot.incidents import Actor, UserError
+from bot.render import section
+from handlers.parse import Command, Name, ParseError, parse
+
+SLASH_COMMAND = "/ailex"
+
+Handler = Callable[[Core, Command, Actor, Ack, Respond], None]
+
+
+def actor_of(command: dict[str, Any]) -> Actor:
+    """Who typed the command, where, and the delivery that carried it."""
+    trigger = command.get("trigger_id")
+    return Actor(
+        user_id=str(command.get("user_id") or ""),
+        channel_id=str(command.get("channel_id") or ""),
+        delivery_key=f"command:{trigger}" if trigger else None,
+        response_url=command.get("response_url"),
+    )
+
+
+def ephemeral(ack: Ack, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+    ack(text=text, blocks=blocks or [section(text)], response_type="ephemeral")
+
+
+def register(app: App, core: Core) -> None:
+    """Listen for `/ailex`."""
+
+    @app.command(SLASH_COMMAND)
+    def on_ailex(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        actor = actor_of(command)
+        try:
+            parsed = parse(command.get("text"))
+        except ParseError as error:
+            _usage(core, ack, error)
+            return
+        HANDLERS[parsed.name](core, parsed, actor, ack, respond)
+
+
+def _usage(core: Core, ack: Ack, error: ParseError) -> None:
+    t = core.t
+    reason = t(f"error.{error.reason}", **error.params)
+    if error.usage is None:
+        ephemeral(ack, reason, [section(reason), *core.render.help()])
+        return
+    ephemeral(ack, f"{reason}\n{t('help.usage')} {t(f'help.{error.usage}')}")
+
+
+def _incident_here(core: Core, actor: Actor) -> Any:
+    incident = core.incidents.for_channel(actor.channel_id)
+    if incident is None:
+        raise UserError("error.not_incident_channel")
+    return incident
+
+
+# -- subcommands ------------------------------------------------------------------------------
+def _help(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    ack(text=core.t("help.title"), blocks=core.render.help(), response_type="ephemeral")
+
+
+def _incident_start(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    assert cmd.severity is not None
+    incident = core.incidents.declare(title=cmd.text, severity=cmd.severity, actor=actor)
+    key = "declare.ack_channel" if core.settings.incident_channels else "declare.ack_here"
+    ephemeral(
+        ack,
+        core.t(key, id=incident.id, severity=incident.severity, title=incident.title),
+    )
+
+
+def _incident_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    blocks = core.render.incident_list(core.incidents.list_open(), title_key="list.open_title")
+    ack(text=core.t("list.fallback"), blocks=blocks, response_type="ephemeral")
+
+
+def _status(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    if cmd.status is None:
+        kinds = [event.kind for event in core.incidents.events(incident.id)]
+        text, blocks = core.render.card(incident, kinds)
+        ack(text=text, blocks=blocks, response_type="ephemeral")
+        return
+    core.incidents.set_status(incident_id=incident.id, status=cmd.status, actor=actor)
+    ephemeral(ack, core.t("status.ack", status=core.render.status_name(cmd.status)))
+
+
+def _note(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    core.incidents.note(incident_id=incident.id, text=cmd.text, actor=actor)
+    ephemeral(ack, core.t("note.ack"))
+
+
+def _severity(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    assert cmd.severity is not None
+    incident = _incident_here(core, actor)
+    old = core.incidents.set_severity(incident_id=incident.id, severity=cmd.severity, actor=actor)
+    ephemeral(ack, core.t("severity.ack", old=old, new=cmd.severity))
+
+
+def _resolve(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    if incident.resolved_at is not None:
+        raise UserError("error.incident_resolved", id=incident.id)
+    if cmd.text:
+        core.incidents.resolve(incident_id=incident.id, actor=actor, cause=cmd.text)
+        ephemeral(ack, core.t("resolve.ack", id=incident.id))
+        return
+    trigger_id = actor.delivery_key.split(":", 1)[1] if actor.delivery_key else None
+    if not trigger_id:
+        raise UserError("error.resolve_needs_cause")
+    ack()
+    core.spawn(open_resolve_modal, core, incident.id, trigger_id, actor, respond)
+
+
+def open_resolve_modal(
+    core: Core, incident_id: int, trigger_id: str, actor: Actor, respond: Respond | None
+) -> None:
+    """Open the 원인/조치/재발 방지 form; when Slack will not, say how to resolve without it."""
+    incident = core.incidents.get(incident_id)
+    if incident is None:
+        return
+    try:
+        core.client.views_open(
+            trigger_id=trigger_id,
+            view=core.render.resolve_modal(incident, channel_id=actor.channel_id),
+        )
+    except Exception:
+        if respond is not None:
+            respond(text=core.t("error.modal_failed"), response_type="ephemeral")
+        raise
+
+
+def _report(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    core.incidents.post_report(incident_id=incident.id, actor=actor)
+    ephemeral(ack, core.t("report.ack", id=incident.id))
+
+
+def _contacts(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    ephemeral(ack, core.t("contacts.checking"))
+    core.spawn(_send_contacts, core, respond)
+
+
+def _send_contacts(core: Core, respond: Respond) -> None:
+    text, blocks = core.contacts()
+    respond(text=text, blocks=blocks, response_type="ephemeral")
+
+
+def _diagnose(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    ephemeral(ack, core.t("error.not_available_yet"))
+
+
+def _remediate(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    ephemeral(ack, core.t("error.not_available_yet"))
+
+
+HANDLERS: dict[Name, Handler] = {
+    Name.HELP: _help,
+    Name.INCIDENT_START: _incident_start,
+    Name.INCIDENT_LIST: _incident_list,
+    Name.STATUS: _status,
+    Name.NOTE: _note,
+    Name.SEVERITY: _severity,
+    Name.DIAGNOSE: _diagnose,
+    Name.REMEDIATE: _remediate,
+    Name.RESOLVE: _resolve,
+    Name.REPORT: _report,
+    Name.CONTACTS: _contacts,
+}

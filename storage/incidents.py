@@ -1,0 +1,61 @@
+"""Queries and writes of incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Incident
+
+
+def create(session: Session, **fields: Any) -> Incident:
+    """Insert an incident and give it its id."""
+    incident = Incident(**fields)
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def get(session: Session, *, incident_id: int, for_update: bool = False) -> Incident | None:
+    """One incident by id (row-locked on PostgreSQL when for_update)."""
+    query = select(Incident).where(Incident.id == incident_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def open_in_channel(session: Session, *, channel_id: str) -> Incident | None:
+    """The channel's open incident, if any."""
+    return session.scalars(
+        select(Incident).where(Incident.channel_id == channel_id, Incident.resolved_at.is_(None))
+    ).first()
+
+
+def for_channel(session: Session, *, channel_id: str) -> Incident | None:
+    """The channel's incident: the open one, else the one resolved last."""
+    return session.scalars(
+        select(Incident)
+        .where(Incident.channel_id == channel_id)
+        .order_by(Incident.resolved_at.is_not(None), Incident.id.desc())
+        .limit(1)
+    ).first()
+
+
+def list_open(session: Session) -> Sequence[Incident]:
+    """Open incidents, most severe first, then oldest first."""
+    return session.scalars(
+        select(Incident)
+        .where(Incident.resolved_at.is_(None))
+        .order_by(Incident.severity, Incident.started_at)
+    ).all()
+
+
+def list_all(session: Session, *, limit: int | None = None) -> Sequence[Incident]:
+    """Every incident, newest first."""
+    query = select(Incident).order_by(Incident.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return session.scalars(query).all()

@@ -1,0 +1,54 @@
+"""Appends to and reads of incident timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from storage.models import TimelineEvent
+
+
+def append(
+    session: Session,
+    *,
+    incident_id: int,
+    at: datetime,
+    actor: str,
+    kind: str,
+    text: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """Add one event; return its id."""
+    result = session.execute(
+        insert(TimelineEvent)
+        .values(
+            incident_id=incident_id, at=at, actor=actor, kind=kind, text=text, data=data or {}
+        )
+        .returning(TimelineEvent.id)
+    )
+    return int(result.scalar_one())
+
+
+def for_incident(session: Session, *, incident_id: int) -> Sequence[TimelineEvent]:
+    """The incident's events in the order they happened."""
+    return session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id)
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    ).all()
+
+
+def exists(session: Session, *, incident_id: int, kinds: Sequence[str]) -> bool:
+    """Whether the incident has an event of one of these kinds."""
+    return (
+        session.scalars(
+            select(TimelineEvent.id)
+            .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind.in_(kinds))
+            .limit(1)
+        ).first()
+        is not None
+    )
