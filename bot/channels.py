@@ -10,7 +10,7 @@ MAX_LENGTH = 80  # Slack's limit for channel names
 
 
 def slugify(title: str) -> str:
-    """Lowercase ASCII letters, digits and hyphens; Korean is romanised (서버 다운 -> seobeo-daun)."""
+    """Lowercase ASCII letters, digits and hyphens; Korean romanised (서버 다운: seobeo-daun)."""
     ascii_title = anyascii(title).lower()
     # anyascii spells emoji as :name:; they carry no meaning in a channel name.
     ascii_title = re.sub(r":[a-z0-9_+-]+:", " ", ascii_title)

@@ -7,8 +7,13 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings, require
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+    from storage import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -72,7 +77,8 @@ def _settings_line(error: SettingsError) -> str:
     return f"ailex: {error.variable} is invalid: {error.expected}"
 
 
-def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+def _open_store(settings: Settings) -> Store:
+    """The bot's store, migrated to the newest schema."""
     from storage import Store
 
     store = Store(settings.database_url)
@@ -96,7 +102,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.get_secret_value()
 
-    def build():  # type: ignore[no-untyped-def]
+    def build() -> Bot:
         return create_app(
             settings=settings,
             client=build_slack_client(token=token, base_url=settings.slack_api_url),
@@ -109,8 +115,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log.info("AILEX incident bot: Socket Mode")
         serve_socket_mode(build(), app_token=settings.slack_app_token.get_secret_value())
     else:
-        log.info("AILEX incident bot: HTTP on %s:%s (/slack/events, /healthz)", args.host, args.port)
-        serve_http(build, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+        log.info(
+            "AILEX incident bot: HTTP on %s:%s (/slack/events, /healthz)", args.host, args.port
+        )
+        serve_http(
+            build, host=args.host, port=args.port, workers=args.workers, threads=args.threads
+        )
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.clock import Clock, utc_now
-from bot.incidents import Incidents
+from bot.incidents import Actor, Incidents, claim
 from bot.messages import Catalogue
 from bot.outbox import Sender
 from bot.render import Renderer
@@ -80,6 +80,12 @@ class Core:
         """Whether work spawned after an acknowledgement is still running or queued."""
         with self._inflight_lock:
             return self._inflight > 0 or not self.sender.idle()
+
+    def take(self, actor: Actor) -> None:
+        """Take a delivery that changes nothing stored (a button that opens a form); raise
+        Duplicate when Slack delivered it before."""
+        with self.store.write() as session:
+            claim(session, actor=actor, at=self.clock())
 
     def contacts(self) -> tuple[str, list[dict[str, Any]]]:
         """The runbook's emergency contacts with each provider's live status."""

@@ -108,4 +108,6 @@ def current_phase(
 
 def phase_boundaries(started_at: datetime) -> list[datetime]:
     """The moments an open incident's card must be redrawn because its phase changes."""
-    return [started_at + PHASE_DEADLINES[p] for p in (Phase.DETECTION, Phase.RESPONSE, Phase.RECOVERY)]
+    return [
+        started_at + PHASE_DEADLINES[p] for p in (Phase.DETECTION, Phase.RESPONSE, Phase.RECOVERY)
+    ]

@@ -20,8 +20,7 @@ from bot.outbox import Sender
 from bot.settings import Settings
 from bot.text import clip
 from probes.base import Msg, msg
-from storage import Store
-from storage import deliveries, incidents, timeline
+from storage import Store, deliveries, incidents, timeline
 from storage.models import Incident, TimelineEvent
 
 TITLE_LIMIT = 200
@@ -80,9 +79,7 @@ def claim(session: Session, *, actor: Actor, at: datetime) -> None:
 class Incidents:
     """Declare and run incidents; every method records before Slack is told."""
 
-    def __init__(
-        self, *, store: Store, sender: Sender, settings: Settings, clock: Clock
-    ) -> None:
+    def __init__(self, *, store: Store, sender: Sender, settings: Settings, clock: Clock) -> None:
         self._store = store
         self._sender = sender
         self._settings = settings

@@ -148,12 +148,12 @@ class Sender:
                     if not heads:
                         return sent
                     head = heads[0]
-                    if not queries.lease(
-                        session, message_id=head.id, now=now, until=now + LEASE
-                    ):
-                        return sent
                     op, payload, attempts = head.op, dict(head.payload), head.attempts + 1
                     created_at, message_id = head.created_at, head.id
+                    if not queries.lease(
+                        session, message_id=message_id, now=now, until=now + LEASE
+                    ):
+                        return sent
                 if not self._send(message_id, op, payload, attempts, created_at):
                     return sent
                 sent += 1
@@ -197,9 +197,7 @@ class Sender:
                     )
                 else:
                     error_id = uuid.uuid4().hex[:8]
-                    queries.mark_failed(
-                        session, message_id=message_id, error=failure.error, at=now
-                    )
+                    queries.mark_failed(session, message_id=message_id, error=failure.error, at=now)
                     log.error(
                         "Slack refused %s #%s for good: %s (error id %s)",
                         op,

@@ -43,9 +43,7 @@ def header(text: str) -> dict[str, Any]:
     return {"type": "header", "text": plain(text, HEADER_LIMIT)}
 
 
-def button(
-    text: str, action_id: str, value: str, *, style: str | None = None
-) -> dict[str, Any]:
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "button",
         "text": plain(text, 75),
@@ -230,14 +228,27 @@ class Renderer:
             "blocks": [
                 section(t("modal.resolve.intro", id=incident.id, title=escape(incident.title))),
                 field(BlockId.CAUSE, t("report.cause"), optional=False, initial=incident.cause),
-                field(BlockId.IMPACT, t("modal.resolve.impact"), optional=True,
-                      initial=incident.impact),
-                field(BlockId.ACTIONS, t("report.actions"), optional=True,
-                      initial=incident.actions),
-                field(BlockId.PREVENTION_SHORT, t("modal.resolve.prevention_short"),
-                      optional=True, initial=incident.prevention_short),
-                field(BlockId.PREVENTION_LONG, t("modal.resolve.prevention_long"),
-                      optional=True, initial=incident.prevention_long),
+                field(
+                    BlockId.IMPACT,
+                    t("modal.resolve.impact"),
+                    optional=True,
+                    initial=incident.impact,
+                ),
+                field(
+                    BlockId.ACTIONS, t("report.actions"), optional=True, initial=incident.actions
+                ),
+                field(
+                    BlockId.PREVENTION_SHORT,
+                    t("modal.resolve.prevention_short"),
+                    optional=True,
+                    initial=incident.prevention_short,
+                ),
+                field(
+                    BlockId.PREVENTION_LONG,
+                    t("modal.resolve.prevention_long"),
+                    optional=True,
+                    initial=incident.prevention_long,
+                ),
             ],
         }
 

@@ -35,6 +35,7 @@ def wsgi_app(bot: Bot) -> WSGIApp:
 
 
 def _health(bot: Bot, start_response: StartResponse) -> list[bytes]:
+    body: dict[str, Any]
     try:
         with bot.core.store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -55,7 +56,7 @@ def serve_http(
     """Run on gunicorn: `workers` processes of `threads` threads, each building its own bot."""
     from gunicorn.app.base import BaseApplication
 
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     supabase_db_url: SecretStr | None = Field(None, validation_alias="SUPABASE_DB_URL")
 
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
-    openai_base_url: HttpUrl = Field("https://api.openai.com/v1", validation_alias="OPENAI_BASE_URL")
+    openai_base_url: HttpUrl = Field(
+        "https://api.openai.com/v1", validation_alias="OPENAI_BASE_URL"
+    )
 
     github_token: SecretStr | None = Field(None, validation_alias="GITHUB_TOKEN")
     github_repository: str = Field("cheesom-max/AILEX", validation_alias="GITHUB_REPOSITORY")
@@ -197,7 +199,7 @@ def _password_in_url(url: str) -> str | None:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).password  # type: ignore[return-value]
+        return make_url(url).password
     except ArgumentError:
         return None
 

@@ -52,7 +52,9 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
         return response is not None and 500 <= response.status_code < 600
 
 
-def build_slack_client(*, token: str | None, base_url: str, timeout: int = SLACK_TIMEOUT_S) -> WebClient:
+def build_slack_client(
+    *, token: str | None, base_url: str, timeout: int = SLACK_TIMEOUT_S
+) -> WebClient:
     """A WebClient that retries within bounds: connection errors, short 429s, 5xx once."""
     if not base_url.endswith("/"):
         base_url += "/"

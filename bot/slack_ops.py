@@ -14,9 +14,9 @@ from bot.clock import Clock
 from bot.domain import EventKind
 from bot.incidents import record
 from bot.render import Renderer, chunked_sections, context, header
-from bot.text import escape
 from bot.report import render_markdown, report_filename
 from bot.slack import SLACK_TIMEOUT_S, classify, slack_error
+from bot.text import escape
 from storage import Store, incidents, timeline
 from storage.models import Incident
 
@@ -83,9 +83,7 @@ class SlackOperations:
                 raise
         return {"channel": incident.channel_id, "name": incident.channel_name}
 
-    def _create(
-        self, client: WebClient, incident: Incident, response_url: str | None
-    ) -> Incident:
+    def _create(self, client: WebClient, incident: Incident, response_url: str | None) -> Incident:
         date = incident.started_at.astimezone(self._render.zone).strftime("%Y%m%d")
         created: dict[str, Any] | None = None
         error: str | None = None
@@ -155,7 +153,7 @@ class SlackOperations:
         incident = self._incident(payload["incident_id"])
         channel = self._channel(incident)
         if incident.card_ts:
-            return self.update_card(client, payload)
+            return self.update_card(client, payload) or {}
         text, blocks = self._render.card(incident, self._kinds(incident.id))
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         ts = answer["ts"]
@@ -176,7 +174,9 @@ class SlackOperations:
         if not incident.card_ts or not incident.channel_id:
             return None  # the card is not posted yet; card.post will draw it as it is then
         text, blocks = self._render.card(incident, self._kinds(incident.id))
-        client.chat_update(channel=incident.channel_id, ts=incident.card_ts, text=text, blocks=blocks)
+        client.chat_update(
+            channel=incident.channel_id, ts=incident.card_ts, text=text, blocks=blocks
+        )
         return {"channel": incident.channel_id, "ts": incident.card_ts}
 
     def post_message(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
@@ -192,9 +192,7 @@ class SlackOperations:
 
     def respond(self, client: WebClient, payload: dict[str, Any]) -> None:
         """Answer through a response_url (ephemeral or in the channel)."""
-        response = WebhookClient(payload["url"], timeout=SLACK_TIMEOUT_S).send_dict(
-            payload["body"]
-        )
+        response = WebhookClient(payload["url"], timeout=SLACK_TIMEOUT_S).send_dict(payload["body"])
         if response.status_code >= 500 or response.status_code == 429:
             raise ConnectionError(f"response_url answered {response.status_code}")
 

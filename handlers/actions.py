@@ -40,6 +40,7 @@ def register(app: App, core: Core) -> None:
     def on_resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond):
         ack()
         actor = actor_of(body)
+        core.take(actor)
         incident = core.incidents.get(_incident_id(action))
         if incident is None:
             raise UserError("error.no_incident")

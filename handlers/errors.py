@@ -62,4 +62,3 @@ def _json(body: dict[str, Any]) -> BoltResponse:
     return BoltResponse(
         status=200, body=json.dumps(body), headers={"content-type": "application/json"}
     )
-

@@ -16,10 +16,14 @@ def claim(session: Session, *, key: str, at: datetime) -> bool:
     """Record the key; False when it was already recorded (a duplicate delivery)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(
-        insert(Delivery).values(key=key, received_at=at).on_conflict_do_nothing()
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING says whether the row went in; rowcount is not reliable for this on psycopg.
+    taken = session.execute(
+        insert(Delivery)
+        .values(key=key, received_at=at)
+        .on_conflict_do_nothing()
+        .returning(Delivery.key)
+    ).first()
+    return taken is not None
 
 
 def prune(session: Session, *, before: datetime) -> int:

@@ -25,9 +25,7 @@ def append(
     """Add one event; return its id."""
     result = session.execute(
         insert(TimelineEvent)
-        .values(
-            incident_id=incident_id, at=at, actor=actor, kind=kind, text=text, data=data or {}
-        )
+        .values(incident_id=incident_id, at=at, actor=actor, kind=kind, text=text, data=data or {})
         .returning(TimelineEvent.id)
     )
     return int(result.scalar_one())

@@ -84,3 +84,38 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         if variable.startswith(_OUR_VARIABLES) and variable != "AILEX_TEST_PG":
             monkeypatch.delenv(variable)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def make_bot(tmp_path):
+    """Build running bots (real app, real HTTP, fake Slack); all closed after the test."""
+    from tests.harness import BotHarness
+
+    bots: list[BotHarness] = []
+
+    def build(store_url: str | None = None, **settings):
+        harness = BotHarness(
+            store_url=store_url or f"sqlite:///{tmp_path / 'ailex.db'}", **settings
+        )
+        bots.append(harness)
+        return harness
+
+    yield build
+    for harness in reversed(bots):
+        harness.close()
+
+
+@pytest.fixture
+def bot(make_bot):
+    """One running bot on SQLite with its own fake Slack."""
+    return make_bot()
+
+
+@pytest.fixture
+def clean_env() -> dict[str, str]:
+    """An environment for subprocesses with none of the bot's variables set."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(_OUR_VARIABLES) or key == "AILEX_TEST_PG"
+    }

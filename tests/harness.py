@@ -52,11 +52,13 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
-def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+def sign(
+    body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     """Slack's request signature headers for this body."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     base = f"v0:{ts}:".encode() + body
@@ -73,6 +75,7 @@ class BotHarness:
         store_url: str,
         clock: Any | None = None,
         slack: FakeSlack | None = None,
+        slack_timeout: int = 10,
         **settings: Any,
     ) -> None:
         self.slack = slack or FakeSlack().start()
@@ -88,25 +91,38 @@ class BotHarness:
         self.settings = Settings(**values)
         self.store = Store(store_url)
         self.store.migrate()
-        self.client = build_slack_client(token=TOKEN, base_url=self.settings.slack_api_url)
+        self.client = build_slack_client(
+            token=TOKEN, base_url=self.settings.slack_api_url, timeout=slack_timeout
+        )
         kwargs = {"clock": clock} if clock is not None else {}
         self.bot: Bot = create_app(
             settings=self.settings, client=self.client, store=self.store, **kwargs
         )
         self.core = self.bot.core
         self.server = make_server(
-            "127.0.0.1", 0, wsgi_app(self.bot), server_class=_ThreadingWSGIServer,
+            "127.0.0.1",
+            0,
+            wsgi_app(self.bot),
+            server_class=_ThreadingWSGIServer,
             handler_class=_QuietHandler,
         )
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         self.http = httpx.Client(base_url=self.url, timeout=10)
         self._triggers = itertools.count(1)
 
     # -- requests ---------------------------------------------------------------------------
-    def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None,
-             signed: bool = True, timestamp: int | None = None) -> httpx.Response:
+    def post(
+        self,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
         all_headers = {"Content-Type": content_type}
         if signed:
             all_headers.update(sign(body, timestamp=timestamp))
@@ -142,8 +158,9 @@ class BotHarness:
         body = urlencode(form).encode()
         return self.post(body, "application/x-www-form-urlencoded", headers, **kwargs)
 
-    def interactive(self, payload: dict[str, Any], headers: dict[str, str] | None = None,
-                    **kwargs: Any) -> httpx.Response:
+    def interactive(
+        self, payload: dict[str, Any], headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded", headers, **kwargs)
 
@@ -184,7 +201,11 @@ class BotHarness:
         return self.interactive(payload, headers)
 
     def submit_view(
-        self, view: dict[str, Any], values: dict[str, str], *, user: str = "U_ALICE",
+        self,
+        view: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user: str = "U_ALICE",
         view_id: str | None = None,
     ) -> httpx.Response:
         """Submit a modal the bot opened, with `values` typed into its input blocks."""

@@ -118,9 +118,7 @@ class FakeServer:
 
         return register
 
-    def fail(
-        self, method: str, pattern: str, response: Response | int, *, times: int = 1
-    ) -> None:
+    def fail(self, method: str, pattern: str, response: Response | int, *, times: int = 1) -> None:
         """Answer the next `times` matching requests with `response` instead of the route."""
         if isinstance(response, int):
             response = Response(status=response, body={"error": "injected"})
@@ -150,7 +148,9 @@ class FakeServer:
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> FakeServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -188,7 +188,7 @@ class FakeServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _handle(self) -> None:

@@ -50,7 +50,12 @@ class FakeSlack(FakeServer):
     # -- faults -----------------------------------------------------------------------------
     def fail_method(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer `ok: false` with this error."""
-        self.fail("POST", f"/api/{re.escape(method)}", Response(200, {"ok": False, "error": error}), times=times)
+        self.fail(
+            "POST",
+            f"/api/{re.escape(method)}",
+            Response(200, {"ok": False, "error": error}),
+            times=times,
+        )
 
     def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         self.fail(
@@ -61,7 +66,9 @@ class FakeSlack(FakeServer):
         )
 
     def server_error(self, method: str, *, status: int = 503, times: int = 1) -> None:
-        self.fail("POST", f"/api/{re.escape(method)}", Response(status, "upstream error"), times=times)
+        self.fail(
+            "POST", f"/api/{re.escape(method)}", Response(status, "upstream error"), times=times
+        )
 
     def hang(self, method: str, *, seconds: float, times: int = 1) -> None:
         self.fail(
@@ -104,7 +111,9 @@ class FakeSlack(FakeServer):
         method = match.group("method")
         auth = request.headers.get("authorization", "")
         if auth != f"Bearer {self.token}":
-            return json_response({"ok": False, "error": "not_authed" if not auth else "invalid_auth"})
+            return json_response(
+                {"ok": False, "error": "not_authed" if not auth else "invalid_auth"}
+            )
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return json_response({"ok": False, "error": "unknown_method"})
@@ -125,7 +134,11 @@ class FakeSlack(FakeServer):
         if self.channel_named(name):
             return {"error": "name_taken"}
         channel_id = f"CINC{next(self._ids):04d}"
-        channel = {"id": channel_id, "name": name, "is_private": request.arg("is_private") == "true"}
+        channel = {
+            "id": channel_id,
+            "name": name,
+            "is_private": request.arg("is_private") == "true",
+        }
         self.channels[channel_id] = channel
         self.members[channel_id] = {"UBOT"}
         return {"channel": channel}
