@@ -1,0 +1,97 @@
+"""Every sentence the remediations produce exists in Korean and English with the same slots."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.messages import Catalogue
+from bot.messages import remediations as catalogue
+from probes.base import Msg
+from remediations.base import Outcome, Preview
+
+MODULES = sorted((Path(__file__).parent.parent / "remediations").glob("*.py"))
+KEY_SHAPE = re.compile(r"^(remediation|kill_idle|purge|backup)\.[a-z_]+(\.[a-z_]+)*$")
+
+
+def placeholders(template: str) -> set[str]:
+    """The {names} a template formats."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def messages_of(*items: Preview | Outcome) -> list[Msg]:
+    """Every Msg a preview or an outcome carries."""
+    found: list[Msg] = []
+    for item in items:
+        found += [item.summary, *item.details]
+        if isinstance(item, Preview) and item.blocked is not None:
+            found.append(item.blocked)
+    return found
+
+
+def assert_translatable(*items: Preview | Outcome) -> None:
+    """Each Msg has its key in both locales, and params for every placeholder of both."""
+    for message in messages_of(*items):
+        for table in (catalogue.KO, catalogue.EN):
+            assert message.key in table, message.key
+            missing = placeholders(table[message.key]) - set(message.params)
+            assert not missing, (message.key, missing)
+        for locale in ("ko", "en"):
+            assert Catalogue(locale).render(message)
+
+
+def _msg_calls() -> list[tuple[str, ast.Call]]:
+    calls = []
+    for module in MODULES:
+        for node in ast.walk(ast.parse(module.read_text(), str(module))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "msg":
+                calls.append((module.name, node))
+    return calls
+
+
+def _key_literals() -> set[str]:
+    keys = set()
+    for module in MODULES:
+        for node in ast.walk(ast.parse(module.read_text(), str(module))):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and KEY_SHAPE.match(value):
+                keys.add(value)
+    return keys
+
+
+def test_both_locales_have_the_same_keys() -> None:
+    assert set(catalogue.KO) == set(catalogue.EN)
+
+
+@pytest.mark.parametrize("key", sorted(catalogue.KO))
+def test_both_locales_have_the_same_placeholders(key: str) -> None:
+    assert placeholders(catalogue.KO[key]) == placeholders(catalogue.EN[key])
+
+
+def test_every_key_in_the_modules_is_in_the_catalogue() -> None:
+    keys = _key_literals()
+    assert len(keys) > 30  # the scan found the modules' keys, not nothing
+    assert sorted(keys - set(catalogue.KO)) == []
+    assert sorted(keys - set(catalogue.EN)) == []
+
+
+def test_every_msg_call_uses_a_literal_key_with_exactly_its_placeholders() -> None:
+    calls = _msg_calls()
+    assert calls
+    for module, call in calls:
+        assert call.args and isinstance(call.args[0], ast.Constant), (module, call.lineno)
+        key = call.args[0].value
+        assert key in catalogue.KO, (module, key)
+        assert all(kw.arg is not None for kw in call.keywords), (module, key)
+        given = {kw.arg for kw in call.keywords}
+        assert given == placeholders(catalogue.KO[key]), (module, key)
+
+
+def test_catalogue_has_no_remediation_key_that_no_module_uses() -> None:
+    # Only the actions' own prefixes: the approval flow's sentences share this file.
+    ours = {key for key in catalogue.KO if key.startswith(("kill_idle.", "purge.", "backup."))}
+    assert sorted(ours - _key_literals()) == []
