@@ -1,0 +1,852 @@
+"""An in-process stand-in for Slack: the Web API, response_urls and file uploads on loopback.
+
+`ailex console` points the bot's real WebClient at it, so the bot runs exactly the code it runs
+against Slack. It keeps a small workspace (users, channels, messages, ephemerals, pins, views,
+files), keeps Slack's rules the bot relies on (channel names, `name_taken`,
+`already_in_channel`, one use of a trigger_id, five of a response_url), answers in Slack's
+`{"ok": ...}` shapes, and tells a listener of everything a person in Slack would see.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from bot.channels import MAX_LENGTH as CHANNEL_NAME_LIMIT
+
+log = logging.getLogger(__name__)
+
+BOT_USER_ID = "UAILEXBOT"
+BOT_ID = "BAILEXBOT"
+BOT_NAME = "AILEX"
+TEAM_ID = "TCONSOLE"
+TEAM_DOMAIN = "console"
+APP_ID = "ACONSOLE"
+
+_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
+# Slack's limits that a view must keep, or views.open answers invalid_arguments.
+_VIEW_TEXT_LIMIT = 24
+_VIEW_BLOCK_LIMIT = 100
+_METADATA_LIMIT = 3000
+RESPONSE_URL_USES = 5
+_MAX_BODY = 50 * 1024 * 1024
+
+
+class EventType(StrEnum):
+    """What happened in the workspace that someone in Slack would see."""
+
+    POSTED = "posted"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    EPHEMERAL = "ephemeral"
+    JOINED = "joined"
+    PINNED = "pinned"
+    VIEW_OPENED = "view_opened"
+    VIEW_UPDATED = "view_updated"
+    FILE_SHARED = "file_shared"
+
+
+@dataclass
+class Message:
+    """A channel message or an ephemeral one (then `visible_to` names its only reader)."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    user: str = BOT_USER_ID
+    thread_ts: str | None = None
+    edited: bool = False
+    visible_to: str | None = None
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    members: set[str] = field(default_factory=set)
+    created_by_bot: bool = False
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    def as_slack(self, viewer: str = BOT_USER_ID) -> dict[str, Any]:
+        """The channel object Slack's conversations.* methods answer with."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "name_normalized": self.name,
+            "is_channel": True,
+            "is_private": False,
+            "is_archived": False,
+            "is_member": viewer in self.members,
+            "created": self.created,
+            "num_members": len(self.members),
+        }
+
+
+@dataclass
+class UploadedFile:
+    id: str
+    filename: str
+    title: str | None = None
+    content: bytes | None = None
+    channel: str | None = None
+
+    def as_slack(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.filename,
+            "title": self.title or self.filename,
+            "size": len(self.content or b""),
+            "mimetype": "text/plain",
+            "channels": [self.channel] if self.channel else [],
+        }
+
+
+@dataclass
+class OpenView:
+    """A modal open in front of `user`."""
+
+    id: str
+    user: str
+    view: dict[str, Any]
+    hash: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def as_slack(self) -> dict[str, Any]:
+        return {
+            **self.view,
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "hash": self.hash,
+            "state": {"values": {}},
+        }
+
+
+@dataclass(frozen=True)
+class StandInEvent:
+    """One thing to show: a snapshot, so later changes do not alter what is printed."""
+
+    type: EventType
+    channel: str | None = None
+    user: str | None = None
+    message: Message | None = None
+    view: OpenView | None = None
+    file: UploadedFile | None = None
+    # JOINED: the bot created this channel during this session (an incident channel).
+    new_channel: bool = False
+
+
+Listener = Callable[[StandInEvent], None]
+
+
+class SlackError(Exception):
+    """An `ok: false` answer."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass
+class _ResponseUrl:
+    channel: str
+    user: str
+    message_ts: str | None
+    uses: int = 0
+
+
+@dataclass
+class _Request:
+    """One HTTP request's arguments: the query string merged with a form or JSON body."""
+
+    args: dict[str, Any]
+    authorization: str
+
+    def get(self, name: str, default: str = "") -> str:
+        value = self.args.get(name)
+        if value is None:
+            return default
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def structured(self, name: str) -> Any:
+        """A value that form bodies carry as a JSON string (blocks, view, files)."""
+        value = self.args.get(name)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise SlackError("invalid_arguments") from None
+        return value
+
+
+class SlackStandIn:
+    """A workspace and the Slack Web API in front of it; `url` once started. Thread-safe."""
+
+    def __init__(self, *, token: str, listener: Listener | None = None) -> None:
+        self.token = token
+        self._listener = listener
+        # One lock for the workspace; the listener is called under it, so events arrive in
+        # the order things happened (it must queue them, not call back in).
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self._users: dict[str, str] = {BOT_USER_ID: BOT_NAME.lower()}
+        self._channels: dict[str, Channel] = {}
+        self._messages: dict[str, list[Message]] = {}
+        self._ephemerals: dict[str, Message] = {}
+        self._pins: set[tuple[str, str]] = set()
+        self._views: dict[str, OpenView] = {}
+        self._view_stacks: dict[str, list[str]] = {}
+        self._files: dict[str, UploadedFile] = {}
+        self._triggers: dict[str, str | None] = {}
+        self._response_urls: dict[str, _ResponseUrl] = {}
+        self._in_flight = 0
+        self._last_activity = time.monotonic()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self._methods: dict[str, Callable[[_Request], dict[str, Any]]] = {
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "conversations.create": self._conversations_create,
+            "conversations.invite": self._conversations_invite,
+            "conversations.info": self._conversations_info,
+            "conversations.join": self._conversations_join,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "pins.add": self._pins_add,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+            "files.info": self._files_info,
+        }
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    @property
+    def api_url(self) -> str:
+        """The base URL to give a WebClient."""
+        return f"{self.url}/api/"
+
+    def start(self) -> SlackStandIn:
+        self._thread = threading.Thread(
+            # A short poll so that stop() returns at once.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-standin",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def quiet_for(self, seconds: float) -> bool:
+        """No request is being served, and none was for `seconds`."""
+        with self._lock:
+            return self._in_flight == 0 and time.monotonic() - self._last_activity >= seconds
+
+    # -- the workspace, for the console -------------------------------------------------------
+    def add_user(self, user_id: str, name: str) -> None:
+        with self._lock:
+            self._users[user_id] = name
+
+    def user_name(self, user_id: str) -> str | None:
+        with self._lock:
+            return self._users.get(user_id)
+
+    def add_channel(
+        self, name: str, *, channel_id: str | None = None, members: Iterable[str] = ()
+    ) -> Channel:
+        """Make a channel (or return the one of that id) with the bot and `members` in it."""
+        with self._lock:
+            if channel_id and channel_id in self._channels:
+                return _snapshot(self._channels[channel_id])
+            channel = Channel(
+                id=channel_id or self._new_channel_id(),
+                name=name,
+                members={BOT_USER_ID, *members},
+            )
+            self._channels[channel.id] = channel
+            self._messages.setdefault(channel.id, [])
+            return _snapshot(channel)
+
+    def channel(self, channel_id: str) -> Channel | None:
+        with self._lock:
+            found = self._channels.get(channel_id)
+            return _snapshot(found) if found else None
+
+    def channel_by_name(self, name: str) -> Channel | None:
+        name = name.lstrip("#")
+        with self._lock:
+            found = next((c for c in self._channels.values() if c.name == name), None)
+            return _snapshot(found) if found else None
+
+    def channel_name(self, channel_id: str) -> str | None:
+        with self._lock:
+            found = self._channels.get(channel_id)
+            return found.name if found else None
+
+    def channels(self) -> list[Channel]:
+        with self._lock:
+            return [_snapshot(c) for c in self._channels.values()]
+
+    def join(self, channel_id: str, user_id: str) -> None:
+        with self._lock:
+            self._channels[channel_id].members.add(user_id)
+
+    def seed_message(self, channel_id: str, ts: str, text: str, blocks: list[Any]) -> None:
+        """Put back a message a previous session posted (silently)."""
+        with self._lock:
+            messages = self._messages.setdefault(channel_id, [])
+            if not any(m.ts == ts for m in messages):
+                messages.append(Message(channel=channel_id, ts=ts, text=text, blocks=blocks))
+
+    def record_ephemeral(self, *, channel: str, user: str, text: str, blocks: list[Any]) -> Message:
+        """Keep an ephemeral the console shows itself (an acknowledgement's body)."""
+        with self._lock:
+            message = Message(
+                channel=channel, ts=self._next_ts(), text=text, blocks=blocks, visible_to=user
+            )
+            self._ephemerals[message.ts] = message
+            return copy.deepcopy(message)
+
+    def record_message(self, *, channel: str, text: str, blocks: list[Any]) -> Message:
+        """Keep a channel message the console shows itself (an in_channel acknowledgement)."""
+        with self._lock:
+            message = Message(channel=channel, ts=self._next_ts(), text=text, blocks=blocks)
+            self._messages.setdefault(channel, []).append(message)
+            return copy.deepcopy(message)
+
+    def message(self, channel: str, ts: str) -> Message | None:
+        """The message as it is now (channel or ephemeral), or None once deleted."""
+        with self._lock:
+            found = self._find(channel, ts) or self._ephemerals.get(ts)
+            return copy.deepcopy(found) if found else None
+
+    def new_trigger(self, user_id: str) -> str:
+        """A trigger_id for one interaction of this user (views.open takes it once)."""
+        trigger = f"{next(self._ids)}.{int(time.time())}.{uuid.uuid4().hex}"
+        with self._lock:
+            self._triggers[trigger] = user_id
+        return trigger
+
+    def new_response_url(self, *, channel: str, user: str, message_ts: str | None = None) -> str:
+        """A response_url for a command (or for a click on the message at `message_ts`)."""
+        key = uuid.uuid4().hex
+        with self._lock:
+            self._response_urls[key] = _ResponseUrl(
+                channel=channel, user=user, message_ts=message_ts
+            )
+        return f"{self.url}/response/{key}"
+
+    def open_view(self, user_id: str) -> OpenView | None:
+        """The modal on top in front of this user, if any."""
+        with self._lock:
+            stack = self._view_stacks.get(user_id) or []
+            return copy.deepcopy(self._views[stack[-1]]) if stack else None
+
+    def close_views(self, user_id: str) -> None:
+        """Close every modal in front of this user (submitted, cancelled or cleared)."""
+        with self._lock:
+            for view_id in self._view_stacks.pop(user_id, []):
+                self._views.pop(view_id, None)
+
+    def close_view(self, view_id: str) -> None:
+        with self._lock:
+            opened = self._views.pop(view_id, None)
+            if opened is not None:
+                stack = self._view_stacks.get(opened.user, [])
+                if view_id in stack:
+                    stack.remove(view_id)
+
+    def set_view(self, view_id: str, view: dict[str, Any], *, push: bool = False) -> OpenView:
+        """Replace a modal (response_action update) or stack a new one on it (push)."""
+        with self._lock:
+            current = self._views[view_id]
+            if not push:
+                current.view = view
+                current.hash = uuid.uuid4().hex[:12]
+                return copy.deepcopy(current)
+            return copy.deepcopy(self._stack_view(current.user, view))
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def _serve(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str, bytes]:
+        """Answer one request: (status, content type, body)."""
+        with self._lock:
+            self._in_flight += 1
+        try:
+            return self._route(method, path, headers, body)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last_activity = time.monotonic()
+
+    def _route(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str, bytes]:
+        parts = urlsplit(path)
+        if parts.path.startswith("/api/"):
+            request = _parse(parts.query, headers, body)
+            answer = self._api(parts.path.removeprefix("/api/"), request)
+            return 200, "application/json; charset=utf-8", json.dumps(answer).encode()
+        if method == "POST" and parts.path.startswith("/response/"):
+            status, text = self._respond(parts.path.removeprefix("/response/"), body)
+            return status, "text/plain; charset=utf-8", text.encode()
+        if method == "POST" and parts.path.startswith("/upload/"):
+            status, text = self._upload(parts.path.removeprefix("/upload/"), body)
+            return status, "text/plain; charset=utf-8", text.encode()
+        return 404, "text/plain; charset=utf-8", b"not found"
+
+    def _api(self, method: str, request: _Request) -> dict[str, Any]:
+        handler = self._methods.get(method)
+        if handler is None:
+            # A method the bot started to use that this stand-in does not know yet.
+            log.warning("the console's Slack stand-in does not implement %s", method)
+            return {"ok": False, "error": "unknown_method"}
+        token = request.authorization.removeprefix("Bearer ").strip() or request.get("token")
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token != self.token:
+            return {"ok": False, "error": "invalid_auth"}
+        try:
+            with self._lock:
+                return {"ok": True, **handler(request)}
+        except SlackError as error:
+            return {"ok": False, "error": error.error}
+
+    # -- helpers (the lock is held) -------------------------------------------------------------
+    def _notify(self, event: StandInEvent) -> None:
+        if self._listener is None:
+            return
+        try:
+            self._listener(event)
+        except Exception:  # whatever the listener does, Slack answers the bot
+            log.exception("the stand-in's listener failed")
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _new_channel_id(self) -> str:
+        while True:
+            channel_id = f"C{next(self._ids):08d}"
+            if channel_id not in self._channels:
+                return channel_id
+
+    def _channel(self, request: _Request, name: str = "channel") -> Channel:
+        """The channel an argument names, by id or by #name, as Slack accepts both."""
+        reference = request.get(name).strip()
+        found = self._channels.get(reference)
+        if found is None and reference:
+            wanted = reference.lstrip("#")
+            found = next((c for c in self._channels.values() if c.name == wanted), None)
+        if found is None:
+            raise SlackError("channel_not_found")
+        return found
+
+    def _find(self, channel: str, ts: str) -> Message | None:
+        return next((m for m in self._messages.get(channel, []) if m.ts == ts), None)
+
+    def _blocks(self, request: _Request) -> list[dict[str, Any]]:
+        blocks = request.structured("blocks")
+        if blocks is None:
+            return []
+        if not isinstance(blocks, list) or len(blocks) > 50:
+            raise SlackError("invalid_blocks")
+        return blocks
+
+    def _post(
+        self, channel: Channel, text: str, blocks: list[Any], thread_ts: str | None
+    ) -> Message:
+        if not text and not blocks:
+            raise SlackError("no_text")
+        message = Message(
+            channel=channel.id, ts=self._next_ts(), text=text, blocks=blocks, thread_ts=thread_ts
+        )
+        self._messages[channel.id].append(message)
+        self._notify(
+            StandInEvent(EventType.POSTED, channel=channel.id, message=copy.deepcopy(message))
+        )
+        return message
+
+    def _stack_view(self, user: str, view: dict[str, Any]) -> OpenView:
+        opened = OpenView(id=f"V{next(self._ids):08d}", user=user, view=view)
+        self._views[opened.id] = opened
+        self._view_stacks.setdefault(user, []).append(opened.id)
+        self._notify(StandInEvent(EventType.VIEW_OPENED, user=user, view=copy.deepcopy(opened)))
+        return opened
+
+    def _take_trigger(self, request: _Request) -> str:
+        trigger = request.get("trigger_id")
+        if trigger not in self._triggers:
+            raise SlackError("invalid_trigger_id")
+        user = self._triggers[trigger]
+        if user is None:
+            raise SlackError("exchanged_trigger_id")
+        self._triggers[trigger] = None
+        return user
+
+    # -- Web API methods (the lock is held) ------------------------------------------------------
+    def _auth_test(self, request: _Request) -> dict[str, Any]:
+        return {
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": TEAM_DOMAIN,
+            "user": BOT_NAME.lower(),
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _users_info(self, request: _Request) -> dict[str, Any]:
+        user_id = request.get("user")
+        name = self._users.get(user_id)
+        if name is None:
+            raise SlackError("user_not_found")
+        return {
+            "user": {
+                "id": user_id,
+                "team_id": TEAM_ID,
+                "name": name,
+                "real_name": name,
+                "is_bot": user_id == BOT_USER_ID,
+                "profile": {"display_name": name, "real_name": name},
+            }
+        }
+
+    def _conversations_create(self, request: _Request) -> dict[str, Any]:
+        name = request.get("name")
+        if not name:
+            raise SlackError("invalid_name_required")
+        if len(name) > CHANNEL_NAME_LIMIT:
+            raise SlackError("invalid_name_maxlength")
+        if not _CHANNEL_NAME.match(name):
+            raise SlackError("invalid_name_specials")
+        if not name.strip("-_"):
+            raise SlackError("invalid_name_punctuation")
+        if any(c.name == name for c in self._channels.values()):
+            raise SlackError("name_taken")
+        channel = Channel(
+            id=self._new_channel_id(), name=name, members={BOT_USER_ID}, created_by_bot=True
+        )
+        self._channels[channel.id] = channel
+        self._messages[channel.id] = []
+        return {"channel": channel.as_slack()}
+
+    def _conversations_invite(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        users = [u.strip() for u in request.get("users").split(",") if u.strip()]
+        if not users:
+            raise SlackError("no_user")
+        if BOT_USER_ID in users:
+            raise SlackError("cant_invite_self")
+        if any(u not in self._users for u in users):
+            raise SlackError("user_not_found")
+        new = [u for u in users if u not in channel.members]
+        if not new:
+            raise SlackError("already_in_channel")
+        for user in new:
+            channel.members.add(user)
+            self._notify(
+                StandInEvent(
+                    EventType.JOINED,
+                    channel=channel.id,
+                    user=user,
+                    new_channel=channel.created_by_bot,
+                )
+            )
+        return {"channel": channel.as_slack()}
+
+    def _conversations_info(self, request: _Request) -> dict[str, Any]:
+        return {"channel": self._channel(request).as_slack()}
+
+    def _conversations_join(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        channel.members.add(BOT_USER_ID)
+        return {"channel": channel.as_slack()}
+
+    def _chat_post_message(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        thread_ts = request.get("thread_ts") or None
+        message = self._post(channel, request.get("text"), self._blocks(request), thread_ts)
+        return {
+            "channel": channel.id,
+            "ts": message.ts,
+            "message": {"type": "message", "ts": message.ts, "text": message.text,
+                        "blocks": message.blocks, "user": BOT_USER_ID, "bot_id": BOT_ID},
+        }  # fmt: skip
+
+    def _chat_update(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        message = self._find(channel.id, request.get("ts"))
+        if message is None:
+            raise SlackError("message_not_found")
+        if message.user != BOT_USER_ID:
+            raise SlackError("cant_update_message")
+        if "text" in request.args:
+            message.text = request.get("text")
+        if "blocks" in request.args:
+            message.blocks = self._blocks(request)
+        message.edited = True
+        self._notify(
+            StandInEvent(EventType.UPDATED, channel=channel.id, message=copy.deepcopy(message))
+        )
+        return {"channel": channel.id, "ts": message.ts, "text": message.text}
+
+    def _chat_delete(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        message = self._find(channel.id, request.get("ts"))
+        if message is None:
+            raise SlackError("message_not_found")
+        self._messages[channel.id].remove(message)
+        self._notify(StandInEvent(EventType.DELETED, channel=channel.id, message=message))
+        return {"channel": channel.id, "ts": message.ts}
+
+    def _chat_post_ephemeral(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        user = request.get("user")
+        if user not in self._users:
+            raise SlackError("user_not_found")
+        if user not in channel.members:
+            raise SlackError("user_not_in_channel")
+        text, blocks = request.get("text"), self._blocks(request)
+        if not text and not blocks:
+            raise SlackError("no_text")
+        message = Message(
+            channel=channel.id, ts=self._next_ts(), text=text, blocks=blocks, visible_to=user
+        )
+        self._ephemerals[message.ts] = message
+        self._notify(StandInEvent(EventType.EPHEMERAL, channel=channel.id, user=user,
+                                  message=copy.deepcopy(message)))  # fmt: skip
+        return {"message_ts": message.ts}
+
+    def _pins_add(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        ts = request.get("timestamp")
+        if self._find(channel.id, ts) is None:
+            raise SlackError("message_not_found")
+        if (channel.id, ts) in self._pins:
+            raise SlackError("already_pinned")
+        self._pins.add((channel.id, ts))
+        self._notify(StandInEvent(EventType.PINNED, channel=channel.id))
+        return {}
+
+    def _view(self, request: _Request) -> dict[str, Any]:
+        view = request.structured("view")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise SlackError("invalid_arguments")
+        for key in ("title", "submit", "close"):
+            text = (view.get(key) or {}).get("text", "")
+            if (key == "title" and not text) or len(text) > _VIEW_TEXT_LIMIT:
+                raise SlackError("invalid_arguments")
+        if len(view.get("blocks") or []) > _VIEW_BLOCK_LIMIT:
+            raise SlackError("invalid_arguments")
+        if len(view.get("private_metadata") or "") > _METADATA_LIMIT:
+            raise SlackError("invalid_arguments")
+        return view
+
+    def _views_open(self, request: _Request) -> dict[str, Any]:
+        view = self._view(request)
+        user = self._take_trigger(request)
+        return {"view": self._stack_view(user, view).as_slack()}
+
+    def _views_push(self, request: _Request) -> dict[str, Any]:
+        view = self._view(request)
+        user = self._take_trigger(request)
+        if not self._view_stacks.get(user):
+            raise SlackError("not_found")
+        return {"view": self._stack_view(user, view).as_slack()}
+
+    def _views_update(self, request: _Request) -> dict[str, Any]:
+        view = self._view(request)
+        opened = self._views.get(request.get("view_id"))
+        if opened is None:
+            raise SlackError("not_found")
+        wanted_hash = request.get("hash")
+        if wanted_hash and wanted_hash != opened.hash:
+            raise SlackError("hash_conflict")
+        opened.view = view
+        opened.hash = uuid.uuid4().hex[:12]
+        self._notify(
+            StandInEvent(EventType.VIEW_UPDATED, user=opened.user, view=copy.deepcopy(opened))
+        )
+        return {"view": opened.as_slack()}
+
+    def _files_get_upload_url(self, request: _Request) -> dict[str, Any]:
+        filename = request.get("filename")
+        if not filename or not request.get("length").isdigit():
+            raise SlackError("invalid_arguments")
+        file = UploadedFile(id=f"F{next(self._ids):08d}", filename=filename)
+        self._files[file.id] = file
+        return {"upload_url": f"{self.url}/upload/{file.id}", "file_id": file.id}
+
+    def _files_complete_upload(self, request: _Request) -> dict[str, Any]:
+        entries = request.structured("files")
+        if not isinstance(entries, list) or not entries:
+            raise SlackError("invalid_arguments")
+        files = []
+        for entry in entries:
+            file = self._files.get(str((entry or {}).get("id")))
+            if file is None or file.content is None:
+                raise SlackError("file_not_found")
+            file.title = entry.get("title") or file.filename
+            files.append(file)
+        channel = self._channel(request, "channel_id") if request.get("channel_id") else None
+        for file in files:
+            if channel is not None:
+                file.channel = channel.id
+                self._notify(StandInEvent(EventType.FILE_SHARED, channel=channel.id,
+                                          file=copy.deepcopy(file)))  # fmt: skip
+        return {"files": [file.as_slack() for file in files]}
+
+    def _files_info(self, request: _Request) -> dict[str, Any]:
+        file = self._files.get(request.get("file"))
+        if file is None:
+            raise SlackError("file_not_found")
+        return {"file": file.as_slack()}
+
+    # -- response_url and upload URL ---------------------------------------------------------
+    def _respond(self, key: str, body: bytes) -> tuple[int, str]:
+        """A post to a response_url: a new message, an ephemeral, or the original replaced."""
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return 400, "invalid_payload"
+        if not isinstance(payload, dict):
+            return 400, "invalid_payload"
+        with self._lock:
+            target = self._response_urls.get(key)
+            if target is None:
+                return 404, "expired_url"
+            if target.uses >= RESPONSE_URL_USES:
+                return 404, "used_url"
+            target.uses += 1
+            text = str(payload.get("text") or "")
+            blocks = payload.get("blocks") or []
+            if not isinstance(blocks, list):
+                return 400, "invalid_blocks"
+            original = None
+            if target.message_ts:
+                original = self._find(target.channel, target.message_ts) or self._ephemerals.get(
+                    target.message_ts
+                )
+            if payload.get("delete_original") and original is not None:
+                self._delete_original(original)
+                return 200, "ok"
+            if not text and not blocks:
+                return 400, "no_text"
+            if payload.get("replace_original") and original is not None:
+                original.text, original.blocks, original.edited = text, blocks, True
+                kind = EventType.EPHEMERAL if original.visible_to else EventType.UPDATED
+                self._notify(StandInEvent(kind, channel=original.channel,
+                                          user=original.visible_to,
+                                          message=copy.deepcopy(original)))  # fmt: skip
+                return 200, "ok"
+            channel = self._channels.get(target.channel)
+            if channel is None:
+                return 404, "channel_not_found"
+            if payload.get("response_type") == "in_channel":
+                self._post(channel, text, blocks, payload.get("thread_ts"))
+                return 200, "ok"
+            message = Message(channel=channel.id, ts=self._next_ts(), text=text, blocks=blocks,
+                              visible_to=target.user)  # fmt: skip
+            self._ephemerals[message.ts] = message
+            self._notify(StandInEvent(EventType.EPHEMERAL, channel=channel.id, user=target.user,
+                                      message=copy.deepcopy(message)))  # fmt: skip
+            return 200, "ok"
+
+    def _delete_original(self, original: Message) -> None:
+        if original.visible_to:
+            self._ephemerals.pop(original.ts, None)
+        else:
+            self._messages[original.channel].remove(original)
+        self._notify(StandInEvent(EventType.DELETED, channel=original.channel,
+                                  message=copy.deepcopy(original)))  # fmt: skip
+
+    def _upload(self, file_id: str, body: bytes) -> tuple[int, str]:
+        with self._lock:
+            file = self._files.get(file_id)
+            if file is None:
+                return 404, "file_not_found"
+            file.content = body
+        return 200, f"OK - {len(body)}"
+
+
+def _snapshot(channel: Channel) -> Channel:
+    return replace(channel, members=set(channel.members))
+
+
+def _parse(query: str, headers: dict[str, str], body: bytes) -> _Request:
+    """Arguments from the query string and a JSON or form body, as Slack reads them."""
+    args: dict[str, Any] = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    content_type = headers.get("content-type", "")
+    if body and "json" in content_type:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            args.update(data)
+    elif body:
+        text = body.decode("utf-8", "replace")
+        args.update({k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()})
+    return _Request(args=args, authorization=headers.get("authorization", ""))
+
+
+def _handler_class(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the console's screen is for Slack's messages, not an access log
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > _MAX_BODY:
+                self.send_error(413)
+                return
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, content_type, data = standin._serve(self.command, self.path, headers, body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+        do_GET = do_POST = _handle
+
+    return _Handler
