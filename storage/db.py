@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, ContextManager
 
 from alembic import command
 from alembic.config import Config
@@ -32,11 +35,14 @@ class Store:
             bind=self.engine.execution_options(ailex_write=True), expire_on_commit=False
         )
         self._sessions_read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._writer_lock: ContextManager[object] = nullcontext()
+        if self.dialect == "sqlite" and self.url.database not in (None, "", ":memory:"):
+            self._writer_lock = _WriterLock(f"{self.url.database}.lock")
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that may write; committed on success, rolled back on error."""
-        with self._sessions_write() as session, session.begin():
+        with self._writer_lock, self._sessions_write() as session, session.begin():
             yield session
 
     @contextmanager
@@ -58,6 +64,43 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+class _WriterLock:
+    """One SQLite writer at a time, across threads and processes, handed over at once.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, which under many writers turns
+    into seconds of waiting; a kernel file lock wakes the next writer as soon as one commits."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    def _file(self) -> int:
+        # A forked worker must not share its parent's descriptor (and so its lock).
+        if self._fd is None or self._pid != os.getpid():
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def __enter__(self) -> _WriterLock:
+        self._thread_lock.acquire()
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
 
 
 def _create_engine(url: str, *, pool_size: int) -> Engine:
