@@ -382,16 +382,7 @@ class Console:
                 channel=ref.channel, user=person.id, message_ts=ref.ts
             ),
             "state": {"values": {}},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": ref.action_id,
-                    "block_id": str(block.get("block_id") or ""),
-                    "value": ref.value,
-                    "text": element.get("text"),
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "actions": [_action_payload(block, element, ref.value)],
         }
         if message.visible_to is None:  # Slack sends the message only when it is not ephemeral
             payload["message"] = {
@@ -770,6 +761,21 @@ class Console:
             with self._out_lock:
                 self._prompt = None
                 self._tail = "\n"  # the person's Enter ended the line
+
+
+def _action_payload(block: dict[str, Any], element: dict[str, Any], value: str) -> dict[str, Any]:
+    """What Slack sends for a pressed button, or for an option picked from a menu."""
+    action: dict[str, Any] = {
+        "type": element.get("type", "button"),
+        "action_id": element.get("action_id"),
+        "block_id": str(block.get("block_id") or ""),
+        "action_ts": f"{time.time():.6f}",
+    }
+    if "selected_option" in element:
+        action["selected_option"] = element["selected_option"]
+    else:
+        action.update(value=value, text=element.get("text"))
+    return action
 
 
 def _json_body(response: BoltResponse) -> dict[str, Any] | None:

@@ -108,7 +108,10 @@ class ButtonBook:
 
 
 def iter_buttons(blocks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every button of a message, with the block that holds it."""
+    """Every button of a message (and every option of a menu), with the block that holds it.
+
+    A menu's option comes as the menu element with `selected_option` set: pressing its number
+    chooses it, as picking it from the menu in Slack would."""
     for block in blocks:
         if block.get("type") == "actions":
             elements = block.get("elements") or []
@@ -119,12 +122,15 @@ def iter_buttons(blocks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any],
         for element in elements:
             if element.get("type") == "button":
                 yield block, element
+            elif element.get("type") in _CHOICE_INPUTS:
+                for option in element.get("options") or []:
+                    yield block, {**element, "value": option.get("value"), "selected_option": option}
 
 
 def find_button(
     blocks: list[dict[str, Any]], action_id: str, value: str
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The button with this action_id and value, if the message still has it."""
+    """The button (or menu option) with this action_id and value, if the message has it."""
     return next(
         (
             (block, element)
@@ -264,10 +270,22 @@ def render_blocks(
         )
         return style.button(f"[{number}] {label}", element.get("style"))
 
+    def menu_text(element: dict[str, Any]) -> str:
+        # Every option gets its own number, so a scripted drill can choose one.
+        choices = [
+            button_label(
+                {**element, "type": "button", "value": option.get("value"), "text": option.get("text")}
+            )
+            for option in element.get("options") or []
+        ]
+        return f"{plain(element.get('placeholder'), ctx)}: " + "  ".join(choices)
+
     def element_text(element: dict[str, Any]) -> str:
         kind = element.get("type")
         if kind == "button":
             return button_label(element)
+        if kind in _CHOICE_INPUTS and buttons is not None:
+            return menu_text(element)
         if kind in ("mrkdwn", "plain_text"):
             return plain(element, ctx)
         if kind == "image":
@@ -291,7 +309,18 @@ def render_blocks(
             text = "  ".join(element_text(e) for e in block.get("elements") or [])
             lines += [INDENT + style.dim(line) for line in text.splitlines()]
         elif kind == "actions":
-            lines.append("  ".join(element_text(e) for e in block.get("elements") or []))
+            # A menu takes a line of its own; buttons share one.
+            row: list[str] = []
+            for element in block.get("elements") or []:
+                if element.get("type") in _CHOICE_INPUTS and buttons is not None:
+                    if row:
+                        lines.append("  ".join(row))
+                        row = []
+                    lines.append(element_text(element))
+                else:
+                    row.append(element_text(element))
+            if row:
+                lines.append("  ".join(row))
         elif kind == "divider":
             lines.append(style.dim("─" * 24))
         elif kind == "image":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,8 +16,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.aio import BackgroundLoop
+from bot.approvals import Approvals
 from bot.clock import Clock, utc_now
-from bot.incidents import Actor, Incidents, claim
+from bot.diagnosis import Diagnoses, Diagnosis, run_checks, store_snapshot
+from bot.incidents import Actor, Duplicate, Incidents, claim
 from bot.messages import Catalogue
 from bot.outbox import Sender
 from bot.render import Renderer
@@ -28,7 +32,8 @@ log = logging.getLogger(__name__)
 
 # Slack retries for minutes; a day is ample to recognise a repeated delivery.
 DELIVERY_MEMORY = timedelta(days=1)
-MAINTENANCE_INTERVAL_S = 300
+PRUNE_INTERVAL_S = 300
+HOUSEKEEPING_TICK_S = 10
 
 
 class Core:
@@ -51,8 +56,17 @@ class Core:
         self.zone = settings.zone
         self.render = Renderer(t=self.t, zone=self.zone, clock=clock)
         self.sender = Sender(store=store, client=client, clock=clock)
-        SlackOperations(store=store, renderer=self.render, clock=clock).register(self.sender)
+        SlackOperations(
+            store=store, renderer=self.render, clock=clock, approvers=settings.approvers
+        ).register(self.sender)
         self.incidents = Incidents(store=store, sender=self.sender, settings=settings, clock=clock)
+        self.loop = BackgroundLoop()
+        self.diagnoses = Diagnoses(
+            store=store, sender=self.sender, settings=settings, clock=clock, loop=self.loop
+        )
+        self.approvals = Approvals(
+            store=store, sender=self.sender, settings=settings, clock=clock, loop=self.loop
+        )
         self._work = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ailex-work")
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
@@ -94,7 +108,9 @@ class Core:
         return contacts_message(self.settings, self.t)
 
     def start(self) -> None:
-        """Start the background loops: the outbox sender and housekeeping."""
+        """Mark executions a crash cut off as interrupted, then start the background loops:
+        the outbox sender and housekeeping (expiry, snapshots, pruning)."""
+        self.approvals.recover()
         self.sender.start()
         if self._maintenance is None:
             self._maintenance = threading.Thread(
@@ -103,20 +119,45 @@ class Core:
             self._maintenance.start()
 
     def _housekeeping(self) -> None:
-        while True:
-            try:
-                with self.store.write() as session:
-                    deliveries.prune(session, before=self.clock() - DELIVERY_MEMORY)
-            except Exception:
-                log.exception("housekeeping failed; will try again")
-            if self._stop.wait(MAINTENANCE_INTERVAL_S):
-                return
+        last_prune = 0.0
+        while not self._stop.wait(HOUSEKEEPING_TICK_S):
+            for task in (self.approvals.expire_due, self.approvals.recover, self.snapshot_due):
+                try:
+                    task()
+                except Exception:
+                    log.exception("housekeeping: %s failed; will try again", _name(task))
+            if time.monotonic() - last_prune > PRUNE_INTERVAL_S:
+                last_prune = time.monotonic()
+                try:
+                    with self.store.write() as session:
+                        deliveries.prune(session, before=self.clock() - DELIVERY_MEMORY)
+                except Exception:
+                    log.exception("housekeeping: pruning failed; will try again")
+
+    def snapshot_due(self) -> bool:
+        """Take the scheduled row-count snapshot of the product tables, once per interval
+        across every replica; True when this call took it."""
+        interval = self.settings.snapshot_interval_minutes
+        if not interval or not self.settings.supabase_db_url:
+            return False
+        slot = int(self.clock().timestamp() // (interval * 60))
+        try:
+            self.take(Actor(user_id="bot", channel_id="", delivery_key=f"snapshot:{slot}"))
+        except Duplicate:
+            return False
+        inputs = self.diagnoses.inputs(with_snapshot=True)
+        outcomes = run_checks(self.loop, ["table_counts"], inputs)
+        diagnosis = Diagnosis("data-loss", 0, list(outcomes.values()))
+        with self.store.write() as session:
+            store_snapshot(session, diagnosis, self.clock(), source="schedule")
+        return True
 
     def close(self) -> None:
         """Stop background work and let queued work finish."""
         self._stop.set()
         self.sender.stop()
         self._work.shutdown(wait=True)
+        self.loop.stop()
 
 
 def _name(fn: Callable[..., Any]) -> str:

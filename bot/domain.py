@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     SEVERITY_CHANGED = "severity_changed"
     STATUS_CHANGED = "status_changed"
     DIAGNOSIS = "diagnosis"
+    DIAGNOSIS_RESULT = "diagnosis_result"
     REMEDIATION_REQUESTED = "remediation_requested"
     REMEDIATION_APPROVED = "remediation_approved"
     REMEDIATION_DENIED = "remediation_denied"

@@ -9,6 +9,8 @@ class ActionId(StrEnum):
     REMEDIATE = "ailex.remediate"
     RESOLVE = "ailex.resolve"
     DIAGNOSE = "ailex.diagnose"
+    DIAGNOSE_SELECT = "ailex.diagnose.select"
+    JWT = "ailex.jwt"
 
 
 class CallbackId(StrEnum):

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.domain import Phase, Status, current_phase
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.messages import Catalogue
+from bot.scenarios import SCENARIO_KEYS, TRIAGE
 from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time
 from storage.models import Incident
 
@@ -148,11 +149,26 @@ class Renderer:
             blocks.append(
                 actions(
                     button(t("button.resolve"), ActionId.RESOLVE, str(incident.id)),
+                    button(t("card.diagnose_all"), ActionId.DIAGNOSE, TRIAGE),
+                    self._scenario_menu(),
                     block_id=f"card.{incident.id}",
                 )
             )
         text = t("card.fallback", severity=incident.severity, id=incident.id, title=incident.title)
         return text, blocks
+
+    def _scenario_menu(self) -> dict[str, Any]:
+        """A menu of the runbook's scenarios; choosing one runs its diagnosis."""
+        return {
+            "type": "static_select",
+            "action_id": ActionId.DIAGNOSE_SELECT,
+            "placeholder": plain(self.t("card.diagnose_select"), 150),
+            "options": [
+                {"text": plain(self.t(f"scenario.{key}"), 75), "value": key}
+                for key in SCENARIO_KEYS
+                if key != TRIAGE
+            ],
+        }
 
     # -- short messages -----------------------------------------------------------------------
     def notice(self, key: str, **params: Any) -> tuple[str, Blocks]:
@@ -251,6 +267,83 @@ class Renderer:
                 ),
             ],
         }
+
+    # -- small forms ------------------------------------------------------------------------------
+    def _text_modal(
+        self,
+        *,
+        callback_id: str,
+        title: str,
+        intro: str,
+        label: str,
+        block_id: str,
+        metadata: dict[str, Any],
+        multiline: bool = False,
+        hint: str | None = None,
+    ) -> dict[str, Any]:
+        t = self.t
+        element: dict[str, Any] = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": multiline,
+            "max_length": 3000,
+        }
+        field: dict[str, Any] = {
+            "type": "input",
+            "block_id": block_id,
+            "label": plain(label, 2000),
+            "element": element,
+        }
+        if hint:
+            field["hint"] = plain(hint, 2000)
+        return {
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": json.dumps(metadata),
+            "title": plain(title, 24),
+            "submit": plain(t("modal.submit"), 24),
+            "close": plain(t("modal.cancel"), 24),
+            "blocks": [section(intro), field],
+        }
+
+    def jwt_modal(self) -> dict[str, Any]:
+        """A form to paste a JWT into; it is inspected, never echoed, stored or logged."""
+        t = self.t
+        return self._text_modal(
+            callback_id=CallbackId.JWT,
+            title=t("modal.jwt.title"),
+            intro=t("modal.jwt.intro"),
+            label=t("modal.jwt.label"),
+            block_id=BlockId.SECRET,
+            metadata={},
+            multiline=True,
+        )
+
+    def secret_modal(self, *, request_id: int) -> dict[str, Any]:
+        """The approver's form for rotate-openai-key: the new key, used once and forgotten."""
+        t = self.t
+        return self._text_modal(
+            callback_id=CallbackId.ROTATE_KEY,
+            title=t("modal.rotate.title"),
+            intro=t("modal.rotate.intro", id=request_id),
+            label=t("modal.rotate.label"),
+            block_id=BlockId.SECRET,
+            metadata={"request_id": request_id},
+            hint=t("modal.rotate.hint"),
+        )
+
+    def reason_modal(self, *, action: str, name: str, channel_id: str) -> dict[str, Any]:
+        """The required reason of an emergency deploy."""
+        t = self.t
+        return self._text_modal(
+            callback_id=CallbackId.EMERGENCY_DEPLOY,
+            title=t("modal.reason.title"),
+            intro=t("modal.reason.intro", action=name),
+            label=t("modal.reason.label"),
+            block_id=BlockId.REASON,
+            metadata={"action": action, "channel_id": channel_id},
+            multiline=True,
+        )
 
     def status_name(self, status: Status | str) -> str:
         return self.t(f"status.{status}")

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     db_size_limit_mb: PositiveFloat = Field(500, validation_alias="AILEX_DB_SIZE_LIMIT_MB")
     backup_dir: str = Field("backups", validation_alias="AILEX_BACKUP_DIR")
     edge_config_id: str | None = Field(None, validation_alias="AILEX_EDGE_CONFIG_ID")
+    # Not in SPEC 3.2: how often the data-loss check's row counts are snapshotted (0: never).
+    snapshot_interval_minutes: Annotated[float, Field(ge=0)] = Field(
+        360, validation_alias="AILEX_SNAPSHOT_INTERVAL_MINUTES"
+    )
     auth_check_email: str | None = Field(None, validation_alias="AILEX_AUTH_CHECK_EMAIL")
     auth_check_password: SecretStr | None = Field(
         None, validation_alias="AILEX_AUTH_CHECK_PASSWORD"

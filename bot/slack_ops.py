@@ -9,16 +9,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot.approval_view import render_request
 from bot.channels import channel_name
 from bot.clock import Clock
+from bot.diagnosis_view import render_run
 from bot.domain import EventKind
 from bot.incidents import record
 from bot.render import Renderer, chunked_sections, context, header
 from bot.report import render_markdown, report_filename
 from bot.slack import SLACK_TIMEOUT_S, classify, slack_error
 from bot.text import escape
-from storage import Store, incidents, timeline
-from storage.models import Incident
+from storage import Store, approvals, diagnoses, incidents, timeline
+from storage.models import ApprovalRequest, CheckResult, DiagnosisRun, Incident
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,13 @@ class Undeliverable(Exception):
 class SlackOperations:
     """The outbox operations of the incident flows."""
 
-    def __init__(self, *, store: Store, renderer: Renderer, clock: Clock) -> None:
+    def __init__(
+        self, *, store: Store, renderer: Renderer, clock: Clock, approvers: list[str]
+    ) -> None:
         self._store = store
         self._render = renderer
         self._clock = clock
+        self._approvers = approvers
 
     def register(self, sender: Any) -> None:
         sender.register("channel.create", self.create_channel)
@@ -50,6 +55,11 @@ class SlackOperations:
         sender.register("respond", self.respond)
         sender.register("report.message", self.post_report_message)
         sender.register("report.file", self.upload_report_file)
+        sender.register("diagnosis.post", self.post_diagnosis)
+        sender.register("diagnosis.update", self.update_diagnosis)
+        sender.register("diagnosis.respond", self.respond_diagnosis)
+        sender.register("approval.post", self.post_approval)
+        sender.register("approval.update", self.update_approval)
 
     # -- helpers ------------------------------------------------------------------------------
     def _incident(self, incident_id: int) -> Incident:
@@ -230,6 +240,86 @@ class SlackOperations:
         )
         files = answer.get("files") or [answer.get("file") or {}]
         return {"channel": channel, "file": (files[0] or {}).get("id")}
+
+    # -- diagnoses ----------------------------------------------------------------------------
+    def _run(self, run_id: int) -> tuple[DiagnosisRun, list[CheckResult]]:
+        with self._store.read() as session:
+            run = diagnoses.get_run(session, run_id=run_id)
+            if run is None:
+                raise Undeliverable(f"diagnosis {run_id} is gone")
+            return run, list(diagnoses.results(session, run_id=run_id))
+
+    def post_diagnosis(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
+        """Post the diagnosis message in the incident's channel (it fills in later)."""
+        run, results = self._run(payload["run_id"])
+        if run.message_ts:
+            return self.update_diagnosis(client, payload) or {}
+        if not run.channel_id:
+            raise Undeliverable(f"diagnosis {run.id} has no channel")
+        text, blocks = render_run(run, results, self._render.t)
+        answer = client.chat_postMessage(channel=run.channel_id, text=text, blocks=blocks)
+        with self._store.write() as session:
+            diagnoses.set_message(
+                session, run_id=run.id, channel_id=run.channel_id, ts=answer["ts"]
+            )
+        return {"channel": run.channel_id, "ts": answer["ts"]}
+
+    def update_diagnosis(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Redraw the diagnosis message with the results so far."""
+        run, results = self._run(payload["run_id"])
+        if not (run.message_ts and run.channel_id):
+            return None
+        text, blocks = render_run(run, results, self._render.t)
+        client.chat_update(channel=run.channel_id, ts=run.message_ts, text=text, blocks=blocks)
+        return {"channel": run.channel_id, "ts": run.message_ts}
+
+    def respond_diagnosis(self, client: WebClient, payload: dict[str, Any]) -> None:
+        """Answer a diagnosis asked for outside an incident, only to the person who asked."""
+        run, results = self._run(payload["run_id"])
+        if not run.response_url:
+            return
+        text, blocks = render_run(run, results, self._render.t)
+        self.respond(
+            client,
+            {
+                "url": run.response_url,
+                "body": {"response_type": "ephemeral", "text": text, "blocks": blocks},
+            },
+        )
+
+    # -- approval requests ----------------------------------------------------------------------
+    def _request(self, request_id: int) -> ApprovalRequest:
+        with self._store.read() as session:
+            request = approvals.get(session, request_id=request_id)
+        if request is None:
+            raise Undeliverable(f"approval request {request_id} is gone")
+        return request
+
+    def post_approval(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
+        """Post the approval request (or the record of an action that needs none)."""
+        request = self._request(payload["request_id"])
+        if request.message_ts:
+            return self.update_approval(client, payload) or {}
+        incident = self._incident(request.incident_id)
+        channel = self._channel(incident)
+        text, blocks = render_request(request, self._render.t, self._render.zone, self._approvers)
+        answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        with self._store.write() as session:
+            approvals.set_fields(
+                session, request_id=request.id, channel_id=channel, message_ts=answer["ts"]
+            )
+        return {"channel": channel, "ts": answer["ts"]}
+
+    def update_approval(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Redraw the request message in its current state (approved, done, denied, ...)."""
+        request = self._request(payload["request_id"])
+        if not (request.message_ts and request.channel_id):
+            return None
+        text, blocks = render_request(request, self._render.t, self._render.zone, self._approvers)
+        client.chat_update(
+            channel=request.channel_id, ts=request.message_ts, text=text, blocks=blocks
+        )
+        return {"channel": request.channel_id, "ts": request.message_ts}
 
     def _markdown(self, incident: Incident) -> str:
         with self._store.read() as session:

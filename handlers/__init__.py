@@ -13,3 +13,4 @@ def register_all(app: App, core: Core) -> None:
     commands.register(app, core)
     actions.register(app, core)
     views.register(app, core)
+    views.register_forms(app, core)

@@ -1,4 +1,4 @@
-"""Buttons: the card's resolve button (more come with diagnosis and approvals)."""
+"""Buttons: resolve, diagnose (button or scenario menu), JWT inspection, remediation requests."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.actions import action_of
 from bot.core import Core
+from bot.diagnosis import scenario_key
 from bot.ids import ActionId
 from bot.incidents import Actor, UserError
-from handlers.commands import open_resolve_modal
+from handlers.commands import open_resolve_modal, request_remediation, start_diagnosis
 
 
 def actor_of(body: dict[str, Any]) -> Actor:
@@ -26,11 +28,20 @@ def actor_of(body: dict[str, Any]) -> Actor:
     )
 
 
-def _incident_id(action: dict[str, Any]) -> int:
+def _number(action: dict[str, Any]) -> int:
     try:
         return int(action.get("value") or "")
     except ValueError:
         raise UserError("error.bad_button") from None
+
+
+def _value(action: dict[str, Any]) -> str:
+    """A button's value, or the chosen option of a menu."""
+    selected = action.get("selected_option") or {}
+    value = selected.get("value") or action.get("value")
+    if not isinstance(value, str) or not value:
+        raise UserError("error.bad_button")
+    return value
 
 
 def register(app: App, core: Core) -> None:
@@ -41,9 +52,57 @@ def register(app: App, core: Core) -> None:
         ack()
         actor = actor_of(body)
         core.take(actor)
-        incident = core.incidents.get(_incident_id(action))
+        incident = core.incidents.get(_number(action))
         if incident is None:
             raise UserError("error.no_incident")
         if incident.resolved_at is not None:
             raise UserError("error.incident_resolved", id=incident.id)
         core.spawn(open_resolve_modal, core, incident.id, body["trigger_id"], actor, respond)
+
+    def on_diagnose(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        start_diagnosis(core, scenario_key(_value(action)), actor_of(body))
+
+    app.action(ActionId.DIAGNOSE.value)(on_diagnose)
+    app.action(ActionId.DIAGNOSE_SELECT.value)(on_diagnose)
+
+    @app.action(ActionId.JWT.value)
+    def on_jwt(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        core.take(actor_of(body))
+        core.spawn(
+            core.client.views_open, trigger_id=body["trigger_id"], view=core.render.jwt_modal()
+        )
+
+    @app.action(ActionId.REMEDIATE.value)
+    def on_remediate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond):
+        ack()
+        text = request_remediation(
+            core, _value(action).split(), actor_of(body), respond, body.get("trigger_id")
+        )
+        if text:
+            core.spawn(respond, text=text, response_type="ephemeral", replace_original=False)
+
+    @app.action(ActionId.APPROVE.value)
+    def on_approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        actor = actor_of(body)
+        request_id = _number(action)
+        request = core.approvals.get(request_id)
+        if action_of(request.action).secret_at_approval:
+            # The new key is pasted by the approver in a form; approval happens on submit.
+            core.approvals.take(actor)
+            core.approvals.vet_approval(request_id=request_id, actor=actor)
+            core.spawn(
+                core.client.views_open,
+                trigger_id=body["trigger_id"],
+                view=core.render.secret_modal(request_id=request_id),
+            )
+            return
+        core.approvals.approve(request_id=request_id, actor=actor)
+        core.spawn(core.approvals.execute, request_id)
+
+    @app.action(ActionId.DENY.value)
+    def on_deny(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        core.approvals.deny(request_id=_number(action), actor=actor_of(body))

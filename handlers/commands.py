@@ -7,8 +7,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.actions import action_of
 from bot.core import Core
-from bot.incidents import Actor, UserError
+from bot.diagnosis import scenario_key
+from bot.incidents import Actor, Duplicate, UserError
 from bot.render import section
 from handlers.parse import Command, Name, ParseError, parse
 
@@ -156,11 +158,81 @@ def _send_contacts(core: Core, respond: Respond) -> None:
 
 
 def _diagnose(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
-    ephemeral(ack, core.t("error.not_available_yet"))
+    scenario = scenario_key(cmd.args[0])
+    recorded = start_diagnosis(core, scenario, actor)
+    key = "diagnosis.ack_incident" if recorded else "diagnosis.ack_private"
+    ephemeral(ack, core.t(key, scenario=core.t(f"scenario.{scenario}")))
+
+
+def start_diagnosis(core: Core, scenario: str, actor: Actor) -> bool:
+    """Record the diagnosis (in this channel's incident, if any), then run it after the ack;
+    True when it went into an incident's timeline."""
+    incident = core.incidents.for_channel(actor.channel_id)
+    run_id = core.diagnoses.start(scenario=scenario, actor=actor, incident=incident)
+    core.spawn(core.diagnoses.run, run_id)
+    return incident is not None
 
 
 def _remediate(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
-    ephemeral(ack, core.t("error.not_available_yet"))
+    trigger_id = actor.delivery_key.split(":", 1)[1] if actor.delivery_key else None
+    text = request_remediation(core, list(cmd.args), actor, respond, trigger_id)
+    if text:
+        ephemeral(ack, text)
+    else:
+        ack()
+
+
+def request_remediation(
+    core: Core,
+    args: list[str],
+    actor: Actor,
+    respond: Respond | None,
+    trigger_id: str | None,
+) -> str | None:
+    """Ask for `remediate <action> [argument]` in this channel's incident: the preview is
+    prepared after the ack; return what to tell the user now (None: a form opens instead)."""
+    incident = _incident_here(core, actor)
+    if incident.resolved_at is not None:
+        raise UserError("error.incident_resolved", id=incident.id)
+    action = action_of(args[0])
+    argument = " ".join(args[1:]).strip() or None
+    name = core.t(f"action.{action.key}")
+    if action.reason_required and not argument:
+        if not trigger_id:
+            raise UserError("approval.reason_required", action=name)
+        core.spawn(
+            core.client.views_open,
+            trigger_id=trigger_id,
+            view=core.render.reason_modal(
+                action=action.key, name=name, channel_id=actor.channel_id
+            ),
+        )
+        return None
+    core.spawn(_request, core, action.key, argument, actor, respond)
+    key = "approval.preparing" if action.needs_approval else "approval.running"
+    return core.t(key, action=name)
+
+
+def _request(
+    core: Core, action_key: str, argument: str | None, actor: Actor, respond: Respond | None
+) -> None:
+    """Prepare the preview and post the request; tell the requester when it cannot be asked."""
+    try:
+        incident = _incident_here(core, actor)
+        result = core.approvals.request(
+            action=action_of(action_key), argument=argument, actor=actor, incident=incident
+        )
+    except Duplicate:
+        return
+    except UserError as error:
+        text = core.t.render(error.message)
+    else:
+        if result.blocked is not None:
+            text = core.t("approval.blocked", reason=core.t.render(result.blocked))
+        else:
+            return
+    if respond is not None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 HANDLERS: dict[Name, Handler] = {

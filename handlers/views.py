@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import SecretStr
 from slack_bolt import Ack, App
 
 from bot.core import Core
@@ -61,3 +62,77 @@ def register(app: App, core: Core) -> None:
             prevention_long=form_value(view, BlockId.PREVENTION_LONG),
         )
         ack()
+
+
+def _result_view(core: Core, title: str, text: str) -> dict[str, Any]:
+    from bot.render import plain, section
+
+    return {
+        "type": "modal",
+        "title": plain(title, 24),
+        "close": plain(core.t("modal.close"), 24),
+        "blocks": [section(text)],
+    }
+
+
+def register_forms(app: App, core: Core) -> None:
+    """Listen for the small forms: the new OpenAI key, an emergency deploy's reason, a JWT."""
+
+    @app.view(CallbackId.ROTATE_KEY.value)
+    def on_new_key(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        key = form_value(view, BlockId.SECRET)
+        if not key:
+            ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.rotate.required")})
+            return
+        try:
+            request_id = int(metadata(view)["request_id"])
+        except (KeyError, TypeError, ValueError):
+            raise UserError("error.bad_form") from None
+        actor = Actor(
+            user_id=str((body.get("user") or {}).get("id") or ""),
+            channel_id="",
+            delivery_key=f"view:{view.get('id')}" if view.get("id") else None,
+        )
+        core.approvals.approve(request_id=request_id, actor=actor, with_secret=True)
+        ack(
+            response_action="update",
+            view=_result_view(core, core.t("modal.rotate.title"), core.t("modal.rotate.done")),
+        )
+        core.spawn(core.approvals.execute, request_id, secret=SecretStr(key.strip()))
+
+    @app.view(CallbackId.EMERGENCY_DEPLOY.value)
+    def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        from handlers.commands import request_remediation
+
+        reason = form_value(view, BlockId.REASON)
+        if not reason:
+            ack(response_action="errors", errors={BlockId.REASON: core.t("modal.reason.required")})
+            return
+        data = metadata(view)
+        actor = Actor(
+            user_id=str((body.get("user") or {}).get("id") or ""),
+            channel_id=str(data.get("channel_id") or ""),
+            delivery_key=f"view:{view.get('id')}" if view.get("id") else None,
+        )
+        action = str(data.get("action") or "emergency-deploy")
+        text = request_remediation(core, [action, *reason.split()], actor, None, None)
+        ack(
+            response_action="update",
+            view=_result_view(core, core.t("modal.reason.title"), text or ""),
+        )
+
+    @app.view(CallbackId.JWT.value)
+    def on_jwt(ack: Ack, view: dict[str, Any]) -> None:
+        from probes.supabase_auth import inspect_jwt
+
+        token = form_value(view, BlockId.SECRET)
+        if not token:
+            ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.jwt.required")})
+            return
+        finding = inspect_jwt(token.strip(), now=core.clock())
+        lines = [core.t.render(finding.summary)]
+        lines += [f"• {name}: {value}" for name, value in finding.data.items() if value is not None]
+        ack(
+            response_action="update",
+            view=_result_view(core, core.t("modal.jwt.title"), "\n".join(lines)),
+        )

@@ -6,9 +6,9 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -35,7 +35,7 @@ class Store:
             bind=self.engine.execution_options(ailex_write=True), expire_on_commit=False
         )
         self._sessions_read = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._writer_lock: ContextManager[object] = nullcontext()
+        self._writer_lock: AbstractContextManager[object] = nullcontext()
         if self.dialect == "sqlite" and self.url.database not in (None, "", ":memory:"):
             self._writer_lock = _WriterLock(f"{self.url.database}.lock")
 

@@ -100,3 +100,87 @@ class OutboxMessage(Base):
         Index("ix_outbox_pending", "status", "queue", "id"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
+
+
+class DiagnosisRun(Base):
+    """One run of a scenario's checks (or of all of them: triage)."""
+
+    __tablename__ = "diagnosis_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scenario: Mapped[str] = mapped_column(String(20))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    requested_by: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    response_url: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    # The check ids this run covers, in display order.
+    check_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    suggestions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+
+    __table_args__ = (Index("ix_diagnosis_runs_incident", "incident_id", "started_at"),)
+
+
+class CheckResult(Base):
+    """What one check of a run found; the summary is kept untranslated (key and params)."""
+
+    __tablename__ = "check_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("diagnosis_runs.id", ondelete="CASCADE"))
+    check_id: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("uq_check_results_run_check", "run_id", "check_id", unique=True),)
+
+
+class TableSnapshot(Base):
+    """Row counts of the product database's tables, to tell a sharp drop (상황 7)."""
+
+    __tablename__ = "table_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    counts: Mapped[dict[str, int]] = mapped_column(JSONType)
+
+
+class ApprovalRequest(Base):
+    """A destructive action asked for, its preview, who decided, and what execution did.
+
+    States: pending -> executing -> succeeded | failed | interrupted; pending -> denied |
+    expired. Only `pending` moves, and only by one conditional UPDATE, so an action executes
+    at most once whatever clicks, retries or replicas race."""
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(40))
+    argument: Mapped[str | None] = mapped_column(Text)
+    needs_approval: Mapped[bool] = mapped_column(default=True)
+    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    preview: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(12))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    executor: Mapped[str | None] = mapped_column(String(120))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_approval_requests_state", "state", "expires_at"),
+        Index("ix_approval_requests_incident", "incident_id"),
+    )

@@ -10,11 +10,11 @@ import logging
 from types import ModuleType
 from typing import Any
 
-from bot.messages import checks, console, core, remediations
+from bot.messages import approvals, checks, console, core, diagnosis, remediations
 from probes.base import Msg
 
 LOCALES = ("ko", "en")
-_MODULES: tuple[ModuleType, ...] = (core, checks, remediations, console)
+_MODULES: tuple[ModuleType, ...] = (core, checks, diagnosis, remediations, approvals, console)
 
 log = logging.getLogger(__name__)
 
@@ -59,5 +59,13 @@ class Catalogue:
         return key in self._table
 
     def render(self, message: Msg) -> str:
-        """Translate a Msg built by a probe or a remediation."""
-        return self(message.key, **message.params)
+        """Translate a Msg built by a probe or a remediation (a Msg-shaped parameter too)."""
+        params = {
+            name: self.render(Msg.model_validate(value)) if _is_msg(value) else value
+            for name, value in message.params.items()
+        }
+        return self(message.key, **params)
+
+
+def _is_msg(value: object) -> bool:
+    return isinstance(value, dict) and set(value) == {"key", "params"}

@@ -1,0 +1,206 @@
+"""The remediations a user can ask for (SPEC 3.3's `remediate <action>`), as data: which module
+does it, whether it waits for a second person, and what each module is given from settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.incidents import UserError
+from bot.settings import Settings
+from remediations.base import Outcome, Preview
+
+PreviewFn = Callable[[Settings, "str | None", datetime], Preview]
+ExecuteFn = Callable[[Preview, Settings, dict[str, Any]], Outcome]
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    preview: PreviewFn
+    execute: ExecuteFn
+    needs_approval: bool = True
+    # The approver pastes a secret (the new OpenAI key) into a form when approving.
+    secret_at_approval: bool = False
+    # A free-text reason is required (and asked for in a form when missing).
+    reason_required: bool = False
+    # Check the site again after it ran (a rollback should bring it back).
+    recheck_site: bool = False
+
+
+def _secret(settings: Settings, name: str) -> str | None:
+    value = getattr(settings, name)
+    return value.get_secret_value() if value is not None else None
+
+
+def _db(settings: Settings) -> dict[str, Any]:
+    return {"dsn": _secret(settings, "supabase_db_url") or ""}
+
+
+def _vercel(settings: Settings) -> dict[str, Any]:
+    return {
+        "api_url": settings.vercel_api_url,
+        "token": _secret(settings, "vercel_token"),
+        "project_id": settings.vercel_project_id,
+        "team_id": settings.vercel_team_id,
+        "timeout": max(settings.probe_timeout, 10.0),
+    }
+
+
+def _edge(settings: Settings) -> dict[str, Any]:
+    config = _vercel(settings)
+    config.pop("project_id")
+    return {**config, "edge_config_id": settings.edge_config_id}
+
+
+def _kill_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+    from remediations import kill_idle_connections
+
+    if not settings.supabase_db_url:
+        return _blocked_setting("kill-idle-connections", "SUPABASE_DB_URL")
+    return kill_idle_connections.preview(**_db(settings), idle_minutes=settings.idle_minutes)
+
+
+def _kill_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from remediations import kill_idle_connections
+
+    return kill_idle_connections.execute(preview, **_db(settings))
+
+
+def _purge_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+    from remediations import purge_audit_logs
+
+    if not settings.supabase_db_url:
+        return _blocked_setting("purge-audit-logs", "SUPABASE_DB_URL")
+    return purge_audit_logs.preview(
+        **_db(settings), retention_days=settings.audit_retention_days, tz=settings.zone
+    )
+
+
+def _purge_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from remediations import purge_audit_logs
+
+    return purge_audit_logs.execute(preview, **_db(settings), tz=settings.zone)
+
+
+def _backup_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+    from remediations import backup
+
+    if not settings.supabase_db_url:
+        return _blocked_setting("backup", "SUPABASE_DB_URL")
+    return backup.preview(**_db(settings), backup_dir=settings.backup_dir)
+
+
+def _backup_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from remediations import backup
+
+    return backup.execute(preview, **_db(settings))
+
+
+def _rollback_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+    from remediations import rollback
+
+    return rollback.preview(**_vercel(settings), argument=argument, now=now)
+
+
+def _rollback_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from remediations import rollback
+
+    return rollback.execute(preview, **_vercel(settings))
+
+
+def _emergency_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+    from remediations import emergency_deploy
+
+    return emergency_deploy.preview(**_vercel(settings), argument=argument, now=now)
+
+
+def _emergency_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from remediations import emergency_deploy
+
+    return emergency_deploy.execute(preview, **_vercel(settings))
+
+
+def _flag(flag: str) -> tuple[PreviewFn, ExecuteFn]:
+    def preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+        from remediations import edge_flags
+
+        return edge_flags.preview(flag=flag, argument=argument, **_edge(settings))  # type: ignore[arg-type]
+
+    def execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+        from remediations import edge_flags
+
+        return edge_flags.execute(preview, **_edge(settings))
+
+    return preview, execute
+
+
+def _rotate_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+    from remediations import rotate_openai_key
+
+    return rotate_openai_key.preview(**_vercel(settings))
+
+
+def _rotate_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from remediations import rotate_openai_key
+
+    return rotate_openai_key.execute(
+        preview,
+        new_key=extra["new_key"],
+        openai_base_url=settings.openai_base_url,
+        **_vercel(settings),
+    )
+
+
+def _blocked_setting(action: str, *variables: str) -> Preview:
+    from probes.base import msg
+
+    return Preview(
+        action=action,
+        summary=msg("remediation.not_configured", settings=", ".join(variables)),
+        blocked=msg("remediation.not_configured", settings=", ".join(variables)),
+    )
+
+
+_MAINTENANCE = _flag("maintenance")
+_AI_DEGRADED = _flag("ai_degraded")
+
+ACTIONS: dict[str, Action] = {
+    action.key: action
+    for action in (
+        Action("rollback", _rollback_preview, _rollback_execute, recheck_site=True),
+        Action("kill-idle-connections", _kill_preview, _kill_execute),
+        Action("purge-audit-logs", _purge_preview, _purge_execute),
+        Action("emergency-deploy", _emergency_preview, _emergency_execute, reason_required=True),
+        Action("maintenance", *_MAINTENANCE),
+        Action("ai-degraded", *_AI_DEGRADED),
+        Action("rotate-openai-key", _rotate_preview, _rotate_execute, secret_at_approval=True),
+        Action("backup", _backup_preview, _backup_execute, needs_approval=False),
+    )
+}
+
+_ALIASES = {
+    "롤백": "rollback",
+    "연결종료": "kill-idle-connections",
+    "kill-idle": "kill-idle-connections",
+    "감사로그정리": "purge-audit-logs",
+    "purge": "purge-audit-logs",
+    "긴급배포": "emergency-deploy",
+    "점검": "maintenance",
+    "maintenance-mode": "maintenance",
+    "ai안내": "ai-degraded",
+    "키교체": "rotate-openai-key",
+    "백업": "backup",
+}
+
+
+def action_of(word: str) -> Action:
+    """The action a user named (Korean aliases too), or a UserError listing the known ones."""
+    key = _ALIASES.get(word.strip().lower(), word.strip().lower())
+    action = ACTIONS.get(key)
+    if action is None:
+        raise UserError("error.unknown_action", action=word[:40], known=", ".join(ACTIONS))
+    return action

@@ -1,0 +1,475 @@
+"""The approval engine (SPEC 3.4): a destructive action runs only after a second, authorised
+person approves it, exactly as previewed, at most once.
+
+A request stores its preview. Approving moves it from `pending` to `executing` in one
+conditional UPDATE, so whatever races (double clicks, Slack's retries, two approvers, two
+replicas on one database) exactly one approval wins and only the winner executes. A denial or
+an expiry is final. Every step is a timeline event, recorded before Slack hears of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.actions import Action, action_of
+from bot.aio import BackgroundLoop
+from bot.clock import Clock
+from bot.domain import EventKind
+from bot.incidents import Actor, UserError, claim, incident_queue, record
+from bot.outbox import Sender
+from bot.settings import Settings
+from probes.base import Msg, msg
+from remediations.base import Outcome, Preview
+from storage import Store
+from storage import approvals as queries
+from storage.models import ApprovalRequest, Incident
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT = timedelta(seconds=10)
+# An execution whose heartbeat is older than this died with its process.
+HEARTBEAT_LOST = timedelta(seconds=45)
+
+
+def executor_id() -> str:
+    """This process, as recorded on the executions it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Refused(UserError):
+    """A click that may not do what it asks (self-approval, not an approver, expired, ...)."""
+
+
+@dataclass(frozen=True)
+class Requested:
+    request_id: int | None
+    blocked: Msg | None = None
+
+
+class Approvals:
+    """Ask for, approve, deny, expire and execute remediations."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        sender: Sender,
+        settings: Settings,
+        clock: Clock,
+        loop: BackgroundLoop,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._settings = settings
+        self._clock = clock
+        self._loop = loop
+        self._executor = executor_id()
+
+    # -- asking -------------------------------------------------------------------------------
+    def request(
+        self,
+        *,
+        action: Action,
+        argument: str | None,
+        actor: Actor,
+        incident: Incident,
+    ) -> Requested:
+        """Preview the action and, unless it is blocked, post it for approval (or, for an
+        action that needs none, run it). Slow: it reads the world. Call it after the ack."""
+        if incident.resolved_at is not None:
+            raise UserError("error.incident_resolved", id=incident.id)
+        now = self._clock()
+        try:
+            preview = action.preview(self._settings, argument, now)
+        except Exception:
+            # A remediation never raises by contract; if one does, nothing is asked for.
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("preview of %s failed (error id %s)", action.key, error_id)
+            return Requested(None, msg("error.internal", id=error_id))
+        if preview.blocked is not None:
+            return Requested(None, preview.blocked)
+        ttl = timedelta(minutes=self._settings.approval_ttl_minutes)
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            request = queries.create(
+                session,
+                incident_id=incident.id,
+                action=action.key,
+                argument=argument,
+                needs_approval=action.needs_approval,
+                requested_by=actor.user_id,
+                requested_at=now,
+                expires_at=now + ttl,
+                preview=preview.model_dump(mode="json"),
+                state=queries.PENDING if action.needs_approval else queries.EXECUTING,
+                decided_by=None if action.needs_approval else actor.user_id,
+                decided_at=None if action.needs_approval else now,
+                executor=None if action.needs_approval else self._executor,
+                heartbeat_at=None if action.needs_approval else now,
+                channel_id=incident.channel_id,
+            )
+            record(
+                session,
+                incident_id=incident.id,
+                kind=EventKind.REMEDIATION_REQUESTED,
+                actor=actor.user_id,
+                at=now,
+                data=self._event_data(request, preview.summary),
+            )
+            self._sender.enqueue(
+                session,
+                queue=incident_queue(incident.id),
+                op="approval.post",
+                payload={"request_id": request.id},
+            )
+            request_id = request.id
+        self._sender.kick(incident_queue(incident.id))
+        if not action.needs_approval:
+            self._execute(request_id, action, {})
+        return Requested(request_id)
+
+    # -- deciding -----------------------------------------------------------------------------
+    def check_approver(self, request: ApprovalRequest, user: str) -> None:
+        """Raise Refused when this user may not approve this request now."""
+        now = self._clock()
+        if request.state != queries.PENDING:
+            raise Refused(f"approval.refused.{request.state}", id=request.id)
+        if request.expires_at <= now:
+            self._expire(request.id)
+            raise Refused("approval.refused.expired", id=request.id)
+        if user == request.requested_by and not self._settings.allow_self_approval:
+            raise Refused("approval.refused.self", id=request.id)
+        approvers = self._settings.approvers
+        if approvers and user not in approvers:
+            raise Refused(
+                "approval.refused.not_approver",
+                id=request.id,
+                approvers=", ".join(f"<@{a}>" for a in approvers),
+            )
+
+    def get(self, request_id: int) -> ApprovalRequest:
+        with self._store.read() as session:
+            request = queries.get(session, request_id=request_id)
+        if request is None:
+            raise UserError("error.bad_button")
+        return request
+
+    def vet_approval(self, *, request_id: int, actor: Actor) -> ApprovalRequest:
+        """Check an approve click before anything happens; a refusal is recorded and raised."""
+        request = self.get(request_id)
+        try:
+            self.check_approver(request, actor.user_id)
+        except Refused as refusal:
+            self._record_refusal(request, actor, refusal)
+            raise
+        return request
+
+    def take(self, actor: Actor) -> None:
+        """Take the click's delivery first: a repeated delivery does nothing, records nothing."""
+        with self._store.write() as session:
+            claim(session, actor=actor, at=self._clock())
+
+    def approve(self, *, request_id: int, actor: Actor, with_secret: bool = False) -> None:
+        """Approve, if this approval is the one that wins (at most one does); then call
+        `execute`. Raises Refused (recorded) for a click that may not approve."""
+        self.take(actor)
+        request = self.vet_approval(request_id=request_id, actor=actor)
+        if action_of(request.action).secret_at_approval and not with_secret:
+            raise UserError("approval.secret_required")
+        now = self._clock()
+        with self._store.write() as session:
+            won = queries.transition(
+                session,
+                request_id=request_id,
+                from_state=queries.PENDING,
+                to_state=queries.EXECUTING,
+                not_expired_at=now,
+                decided_by=actor.user_id,
+                decided_at=now,
+                executor=self._executor,
+                heartbeat_at=now,
+            )
+            if won:
+                record(
+                    session,
+                    incident_id=request.incident_id,
+                    kind=EventKind.REMEDIATION_APPROVED,
+                    actor=actor.user_id,
+                    at=now,
+                    data=self._event_data(request),
+                )
+                self._redraw(session, request)
+        if not won:
+            # Another click, retry or replica moved it first (or it just expired).
+            current = self.get(request_id)
+            refusal = Refused(f"approval.refused.{current.state}", id=request_id)
+            self._record_refusal(current, actor, refusal)
+            raise refusal
+        self._sender.kick(incident_queue(request.incident_id))
+
+    def execute(self, request_id: int, *, secret: SecretStr | None = None) -> None:
+        """Run an approved request (this process won it). Slow: call it after the ack."""
+        request = self.get(request_id)
+        if request.state != queries.EXECUTING or request.executor != self._executor:
+            raise Refused(f"approval.refused.{request.state}", id=request_id)
+        extra: dict[str, Any] = {}
+        if secret is not None:
+            extra["new_key"] = secret.get_secret_value()
+        self._execute(request_id, action_of(request.action), extra)
+
+    def deny(self, *, request_id: int, actor: Actor) -> None:
+        """Deny (or, for the requester, withdraw) a pending request; final."""
+        self.take(actor)
+        request = self.get(request_id)
+        now = self._clock()
+        approvers = self._settings.approvers
+        if approvers and actor.user_id not in approvers and actor.user_id != request.requested_by:
+            refusal = Refused(
+                "approval.refused.not_approver",
+                id=request.id,
+                approvers=", ".join(f"<@{a}>" for a in approvers),
+            )
+            self._record_refusal(request, actor, refusal)
+            raise refusal
+        with self._store.write() as session:
+            won = queries.transition(
+                session,
+                request_id=request_id,
+                from_state=queries.PENDING,
+                to_state=queries.DENIED,
+                decided_by=actor.user_id,
+                decided_at=now,
+                finished_at=now,
+            )
+            if won:
+                record(
+                    session,
+                    incident_id=request.incident_id,
+                    kind=EventKind.REMEDIATION_DENIED,
+                    actor=actor.user_id,
+                    at=now,
+                    data=self._event_data(request),
+                )
+                self._redraw(session, request)
+        if not won:
+            current = self.get(request_id)
+            refusal = Refused(f"approval.refused.{current.state}", id=request_id)
+            self._record_refusal(current, actor, refusal)
+            raise refusal
+        self._sender.kick(incident_queue(request.incident_id))
+
+    # -- executing ----------------------------------------------------------------------------
+    def _execute(self, request_id: int, action: Action, extra: dict[str, Any]) -> None:
+        """Run the previewed action (this process won the request), then record the outcome."""
+        request = self.get(request_id)
+        self._sender.kick(incident_queue(request.incident_id))
+        preview = Preview.model_validate(request.preview)
+        stop = threading.Event()
+        beat = threading.Thread(
+            target=self._heartbeat, args=(request_id, stop), name="ailex-heartbeat", daemon=True
+        )
+        beat.start()
+        try:
+            outcome = action.execute(preview, self._settings, extra)
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception(
+                "execution of %s #%s failed (error id %s)", action.key, request_id, error_id
+            )
+            outcome = Outcome(ok=False, summary=msg("error.internal", id=error_id))
+        finally:
+            stop.set()
+            extra.clear()  # the new key, if any, lives no longer than the execution
+        if outcome.ok and action.recheck_site:
+            outcome = self._recheck_site(outcome)
+        self._finish(request, action, outcome)
+
+    def _heartbeat(self, request_id: int, stop: threading.Event) -> None:
+        while not stop.wait(HEARTBEAT.total_seconds()):
+            try:
+                with self._store.write() as session:
+                    queries.set_fields(session, request_id=request_id, heartbeat_at=self._clock())
+            except Exception:
+                log.warning("could not record the heartbeat of execution #%s", request_id)
+
+    def _recheck_site(self, outcome: Outcome) -> Outcome:
+        from probes.site import check_site
+
+        future = self._loop.submit(
+            check_site(url=self._settings.site_url, timeout=self._settings.probe_timeout)
+        )
+        try:
+            finding = future.result(timeout=self._settings.probe_timeout + 1)
+        except Exception:
+            return outcome
+        details = [
+            *outcome.details,
+            msg("approval.site_recheck", check=finding.summary.model_dump()),
+        ]
+        data = {**outcome.data, "site_recheck": {"status": finding.status.value, **finding.data}}
+        return outcome.model_copy(update={"details": details, "data": data})
+
+    def _finish(self, request: ApprovalRequest, action: Action, outcome: Outcome) -> None:
+        now = self._clock()
+        state = queries.SUCCEEDED if outcome.ok else queries.FAILED
+        with self._store.write() as session:
+            moved = queries.transition(
+                session,
+                request_id=request.id,
+                from_state=queries.EXECUTING,
+                to_state=state,
+                finished_at=now,
+                outcome=outcome.model_dump(mode="json"),
+            )
+            if not moved:
+                # Marked interrupted by a restart that thought this process dead: keep the
+                # outcome, since it did run, but leave the state the restart recorded.
+                queries.set_fields(
+                    session, request_id=request.id, outcome=outcome.model_dump(mode="json")
+                )
+            kind = EventKind.REMEDIATION_EXECUTED if outcome.ok else EventKind.REMEDIATION_FAILED
+            if not action.needs_approval:
+                kind = EventKind.BACKUP if outcome.ok else EventKind.REMEDIATION_FAILED
+            record(
+                session,
+                incident_id=request.incident_id,
+                kind=kind,
+                actor="bot",
+                at=now,
+                data=self._event_data(request, outcome.summary),
+            )
+            self._redraw(session, request)
+            # The card's phase moves to 복구 확인 once something has been done.
+            self._sender.enqueue(
+                session,
+                queue=incident_queue(request.incident_id),
+                op="card.update",
+                payload={"incident_id": request.incident_id},
+                coalesce=True,
+            )
+        self._sender.kick(incident_queue(request.incident_id))
+
+    # -- time ---------------------------------------------------------------------------------
+    def expire_due(self) -> int:
+        """Expire pending requests past their time; return how many."""
+        with self._store.read() as session:
+            due = [r.id for r in queries.pending_expired(session, now=self._clock())]
+        return sum(1 for request_id in due if self._expire(request_id))
+
+    def _expire(self, request_id: int) -> bool:
+        now = self._clock()
+        with self._store.write() as session:
+            request = queries.get(session, request_id=request_id)
+            if request is None or request.expires_at > now:
+                return False
+            if not queries.transition(
+                session,
+                request_id=request_id,
+                from_state=queries.PENDING,
+                to_state=queries.EXPIRED,
+                finished_at=now,
+            ):
+                return False
+            record(
+                session,
+                incident_id=request.incident_id,
+                kind=EventKind.REMEDIATION_EXPIRED,
+                actor="bot",
+                at=now,
+                data=self._event_data(request),
+            )
+            self._redraw(session, request)
+            incident_id = request.incident_id
+        self._sender.kick(incident_queue(incident_id))
+        return True
+
+    def recover(self, *, alive: Callable[[int], bool] = _process_alive) -> int:
+        """Mark executions cut off by a crash as interrupted (never re-run them)."""
+        now = self._clock()
+        host = socket.gethostname()
+        with self._store.read() as session:
+            running = list(queries.executing(session))
+        marked = 0
+        for request in running:
+            owner_host, _, pid = (request.executor or "").rpartition(":")
+            dead_here = (
+                owner_host == host
+                and pid.isdigit()
+                and int(pid) != os.getpid()
+                and not alive(int(pid))
+            )
+            silent = request.heartbeat_at is None or now - request.heartbeat_at > HEARTBEAT_LOST
+            if not (dead_here or silent):
+                continue
+            with self._store.write() as session:
+                if not queries.transition(
+                    session,
+                    request_id=request.id,
+                    from_state=queries.EXECUTING,
+                    to_state=queries.INTERRUPTED,
+                    finished_at=now,
+                ):
+                    continue
+                record(
+                    session,
+                    incident_id=request.incident_id,
+                    kind=EventKind.REMEDIATION_INTERRUPTED,
+                    actor="bot",
+                    at=now,
+                    data=self._event_data(request),
+                )
+                self._redraw(session, request)
+            self._sender.kick(incident_queue(request.incident_id))
+            marked += 1
+        return marked
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _record_refusal(self, request: ApprovalRequest, actor: Actor, refusal: Refused) -> None:
+        with self._store.write() as session:
+            record(
+                session,
+                incident_id=request.incident_id,
+                kind=EventKind.REMEDIATION_REFUSED,
+                actor=actor.user_id,
+                at=self._clock(),
+                data=self._event_data(request, refusal.message),
+            )
+
+    def _redraw(self, session: Any, request: ApprovalRequest) -> None:
+        self._sender.enqueue(
+            session,
+            queue=incident_queue(request.incident_id),
+            op="approval.update",
+            payload={"request_id": request.id},
+            coalesce=True,
+        )
+
+    @staticmethod
+    def _event_data(request: ApprovalRequest, summary: Msg | None = None) -> dict[str, Any]:
+        return {
+            "request_id": request.id,
+            "action": request.action,
+            # Arguments are deployment ids, on/off, an emergency deploy's reason: never secrets.
+            "argument": request.argument or "",
+            "summary": (summary or msg("approval.no_summary")).model_dump(),
+        }

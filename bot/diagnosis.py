@@ -1,0 +1,440 @@
+"""Running a scenario's checks at once, judging the runbook case, and recording it all.
+
+`diagnose` is the pure run (used by the CLI); `Diagnoses` adds the store, the timeline and the
+Slack message that fills in as checks finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.aio import BackgroundLoop
+from bot.clock import Clock
+from bot.domain import EventKind
+from bot.incidents import Actor, UserError, claim, record
+from bot.messages import Catalogue
+from bot.outbox import Sender
+from bot.scenarios import (
+    BY_KEY,
+    CHECKS,
+    SCENARIO_KEYS,
+    TRIAGE,
+    Findings,
+    Inputs,
+    checks_of,
+    scenarios_of,
+    strength,
+)
+from bot.settings import Settings
+from probes.base import CheckStatus, Finding, Msg, msg
+from storage import Store, diagnoses
+from storage.models import Incident
+
+# How long past AILEX_PROBE_TIMEOUT a diagnosis may take (SPEC 4: at most 1 s).
+GRACE_S = 0.8
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    check_id: str
+    finding: Finding
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A runbook case the findings point to, and the remediation it offers (if any)."""
+
+    scenario: str
+    case: str
+    remediation: str | None
+    argument: str | None
+    offered: bool
+    reason: Msg
+
+    @property
+    def command(self) -> str | None:
+        """What pressing its button means: `/ailex remediate <command>`."""
+        if not (self.remediation and self.offered):
+            return None
+        return f"{self.remediation} {self.argument}" if self.argument else self.remediation
+
+
+@dataclass
+class Diagnosis:
+    scenario: str
+    duration_ms: int
+    outcomes: list[CheckOutcome]
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any check failed or errored (the CLI's exit status 1)."""
+        return any(o.finding.status in (CheckStatus.FAIL, CheckStatus.ERROR) for o in self.outcomes)
+
+
+def timed_out(seconds: float) -> Finding:
+    return Finding(status=CheckStatus.ERROR, summary=msg("check.timed_out", seconds=f"{seconds:g}"))
+
+
+def run_checks(
+    loop: BackgroundLoop,
+    check_ids: Iterable[str],
+    inputs: Inputs,
+    *,
+    on_done: Callable[[CheckOutcome], None] | None = None,
+) -> dict[str, CheckOutcome]:
+    """Run the checks concurrently; each bounded by the probe timeout, all by it plus GRACE_S.
+
+    `on_done` is called in this thread as each check finishes (the first answers show at once).
+    """
+    ids = list(check_ids)
+    timeout = inputs.timeout
+    finished: queue.Queue[CheckOutcome] = queue.Queue()
+
+    async def one(check_id: str) -> None:
+        started = time.perf_counter()
+        try:
+            finding = await asyncio.wait_for(CHECKS[check_id](inputs), timeout)
+        except TimeoutError:
+            finding = timed_out(timeout)
+        except Exception as exc:  # a probe never raises; if one does, it is still a result
+            finding = Finding(
+                status=CheckStatus.ERROR,
+                summary=msg("check.unexpected", error=type(exc).__name__),
+            )
+        finished.put(CheckOutcome(check_id, finding, _ms_since(started)))
+
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout + GRACE_S
+    for check_id in ids:
+        loop.submit(one(check_id))
+    outcomes: dict[str, CheckOutcome] = {}
+    while len(outcomes) < len(ids):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            outcome = finished.get(timeout=remaining)
+        except queue.Empty:
+            break
+        outcomes[outcome.check_id] = outcome
+        if on_done is not None:
+            on_done(outcome)
+    for check_id in ids:
+        # A check that ignored its cancellation: the deadline stands, the answer is a timeout.
+        if check_id not in outcomes:
+            outcome = CheckOutcome(check_id, timed_out(timeout), _ms_since(started))
+            outcomes[check_id] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    return outcomes
+
+
+def suggest(scenario_key: str, findings: Findings) -> list[Suggestion]:
+    """The cases the findings point to, strongest scenario first (triage ranks them all)."""
+    ranked = sorted(scenarios_of(scenario_key), key=lambda s: strength(s, findings), reverse=True)
+    suggestions = []
+    for scenario in ranked:
+        for case in scenario.cases:
+            if not case.applies(findings):
+                continue
+            offered = case.remediation is not None and case.offer_when(findings)
+            suggestions.append(
+                Suggestion(
+                    scenario=scenario.key,
+                    case=case.letter,
+                    remediation=case.remediation,
+                    argument=case.argument,
+                    offered=offered,
+                    reason=msg(f"case.{scenario.key}.{case.letter}"),
+                )
+            )
+    return suggestions
+
+
+def diagnose(
+    loop: BackgroundLoop,
+    scenario_key: str,
+    inputs: Inputs,
+    *,
+    on_done: Callable[[CheckOutcome], None] | None = None,
+) -> Diagnosis:
+    """Run a scenario (or triage) and judge it."""
+    started = time.perf_counter()
+    ids = checks_of(scenario_key)
+    outcomes = run_checks(loop, ids, inputs, on_done=on_done)
+    findings = {check_id: outcome.finding for check_id, outcome in outcomes.items()}
+    return Diagnosis(
+        scenario=scenario_key,
+        duration_ms=_ms_since(started),
+        outcomes=[outcomes[check_id] for check_id in ids],
+        suggestions=suggest(scenario_key, findings),
+    )
+
+
+def to_json(diagnosis: Diagnosis, t: Catalogue) -> dict[str, Any]:
+    """SPEC 3.1's JSON shape."""
+    return {
+        "scenario": diagnosis.scenario,
+        "duration_ms": diagnosis.duration_ms,
+        "checks": [
+            {
+                "id": o.check_id,
+                "status": o.finding.status.value,
+                "summary": t.render(o.finding.summary),
+                "duration_ms": o.duration_ms,
+                "data": o.finding.data,
+            }
+            for o in diagnosis.outcomes
+        ],
+        "suggestions": [
+            {
+                "case": s.case,
+                "remediation": s.remediation,
+                "reason": reason_text(s, t, with_scenario=diagnosis.scenario == TRIAGE),
+            }
+            for s in diagnosis.suggestions
+        ],
+    }
+
+
+def reason_text(suggestion: Suggestion, t: Catalogue, *, with_scenario: bool) -> str:
+    """The suggestion as a sentence, naming the scenario when several are in play."""
+    text = t.render(suggestion.reason)
+    if with_scenario:
+        return f"{t(f'scenario.{suggestion.scenario}')} · {text}"
+    return text
+
+
+def scenario_key(word: str) -> str:
+    """A scenario key from what the user typed (Korean aliases too), or UserError."""
+    key = _ALIASES.get(word.strip().lower(), word.strip().lower())
+    if key not in SCENARIO_KEYS:
+        raise UserError(
+            "error.unknown_scenario", scenario=word[:40], known=", ".join(SCENARIO_KEYS)
+        )
+    return key
+
+
+_ALIASES = {
+    "다운": "outage", "장애": "outage", "1": "outage",
+    "db": "database", "디비": "database", "데이터베이스": "database", "2": "database",
+    "ai": "openai", "3": "openai",
+    "인증": "auth", "로그인": "auth", "4": "auth",
+    "성능": "performance", "perf": "performance", "5": "performance",
+    "배포": "deploy", "6": "deploy",
+    "데이터": "data-loss", "유실": "data-loss", "dataloss": "data-loss", "7": "data-loss",
+    "전체": "triage", "all": "triage",
+}  # fmt: skip
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def summary_of(diagnosis_outcomes: Iterable[CheckOutcome | Any]) -> dict[str, int]:
+    """How many checks ended in each status."""
+    counts: dict[str, int] = {}
+    for outcome in diagnosis_outcomes:
+        status = outcome.finding.status if isinstance(outcome, CheckOutcome) else outcome.status
+        counts[str(status)] = counts.get(str(status), 0) + 1
+    return counts
+
+
+def diagnosis_queue(run_id: int) -> str:
+    return f"diagnosis:{run_id}"
+
+
+class Diagnoses:
+    """Diagnoses from Slack: stored, recorded in the incident's timeline, shown live."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        sender: Sender,
+        settings: Settings,
+        clock: Clock,
+        loop: BackgroundLoop,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._settings = settings
+        self._clock = clock
+        self._loop = loop
+
+    def inputs(self, incident_started_at: Any = None, *, with_snapshot: bool) -> Inputs:
+        previous = None
+        if with_snapshot:
+            with self._store.read() as session:
+                snapshot = diagnoses.latest_snapshot(session)
+            previous = dict(snapshot.counts) if snapshot else None
+        return Inputs(
+            settings=self._settings,
+            incident_started_at=incident_started_at,
+            previous_counts=previous,
+        )
+
+    def start(self, *, scenario: str, actor: Actor, incident: Incident | None) -> int:
+        """Record that a diagnosis starts (진단 시작 when it is the incident's first)."""
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            run = diagnoses.create_run(
+                session,
+                scenario=scenario,
+                incident_id=incident.id if incident else None,
+                requested_by=actor.user_id,
+                channel_id=incident.channel_id if incident else actor.channel_id,
+                response_url=None if incident else actor.response_url,
+                started_at=now,
+                check_ids=list(checks_of(scenario)),
+            )
+            if incident is not None:
+                record(
+                    session,
+                    incident_id=incident.id,
+                    kind=EventKind.DIAGNOSIS,
+                    actor=actor.user_id,
+                    at=now,
+                    data={"scenario": scenario, "run_id": run.id},
+                )
+                self._sender.enqueue(
+                    session,
+                    queue=diagnosis_queue(run.id),
+                    op="diagnosis.post",
+                    payload={"run_id": run.id},
+                )
+                # The card's phase moves to 초기 대응.
+                self._sender.enqueue(
+                    session,
+                    queue=f"incident:{incident.id}",
+                    op="card.update",
+                    payload={"incident_id": incident.id},
+                    coalesce=True,
+                )
+            run_id = run.id
+        if incident is not None:
+            self._sender.kick(diagnosis_queue(run_id))
+            self._sender.kick(f"incident:{incident.id}")
+        return run_id
+
+    def run(self, run_id: int) -> Diagnosis:
+        """Run the checks of a started diagnosis, recording each result as it comes."""
+        with self._store.read() as session:
+            run = diagnoses.get_run(session, run_id=run_id)
+            assert run is not None
+            incident_id, scenario = run.incident_id, run.scenario
+        started_at = None
+        if incident_id is not None:
+            from storage import incidents
+
+            with self._store.read() as session:
+                incident = incidents.get(session, incident_id=incident_id)
+                started_at = incident.started_at if incident else None
+        inputs = self.inputs(started_at, with_snapshot="table_counts" in checks_of(scenario))
+
+        def on_done(outcome: CheckOutcome) -> None:
+            with self._store.write() as session:
+                diagnoses.add_result(
+                    session,
+                    run_id=run_id,
+                    check_id=outcome.check_id,
+                    status=outcome.finding.status.value,
+                    summary=outcome.finding.summary.model_dump(),
+                    duration_ms=outcome.duration_ms,
+                    data=outcome.finding.data,
+                    finished_at=self._clock(),
+                )
+                if incident_id is not None:
+                    self._sender.enqueue(
+                        session,
+                        queue=diagnosis_queue(run_id),
+                        op="diagnosis.update",
+                        payload={"run_id": run_id},
+                        coalesce=True,
+                    )
+            if incident_id is not None:
+                self._sender.kick(diagnosis_queue(run_id))
+
+        diagnosis = diagnose(self._loop, scenario, inputs, on_done=on_done)
+        self._finish(run_id, incident_id, diagnosis)
+        return diagnosis
+
+    def _finish(self, run_id: int, incident_id: int | None, diagnosis: Diagnosis) -> None:
+        now = self._clock()
+        suggestions = [
+            {
+                "scenario": s.scenario,
+                "case": s.case,
+                "remediation": s.remediation,
+                "argument": s.argument,
+                "offered": s.offered,
+                "reason": s.reason.model_dump(),
+            }
+            for s in diagnosis.suggestions
+        ]
+        with self._store.write() as session:
+            diagnoses.finish_run(
+                session,
+                run_id=run_id,
+                at=now,
+                duration_ms=diagnosis.duration_ms,
+                suggestions=suggestions,
+            )
+            store_snapshot(session, diagnosis, now, source="diagnosis")
+            if incident_id is not None:
+                counts = summary_of(diagnosis.outcomes)
+                first = diagnosis.suggestions[0] if diagnosis.suggestions else None
+                record(
+                    session,
+                    incident_id=incident_id,
+                    kind=EventKind.DIAGNOSIS_RESULT,
+                    actor="bot",
+                    at=now,
+                    data={
+                        "scenario": diagnosis.scenario,
+                        "run_id": run_id,
+                        "counts": counts,
+                        "summary": msg(
+                            "diagnosis.result_summary",
+                            failed=counts.get("fail", 0) + counts.get("error", 0),
+                            warned=counts.get("warn", 0),
+                            ok=counts.get("ok", 0),
+                            case=first.case if first else "-",
+                        ).model_dump(),
+                    },
+                )
+                self._sender.enqueue(
+                    session,
+                    queue=diagnosis_queue(run_id),
+                    op="diagnosis.update",
+                    payload={"run_id": run_id},
+                    coalesce=True,
+                )
+            else:
+                self._sender.enqueue(
+                    session,
+                    queue=diagnosis_queue(run_id),
+                    op="diagnosis.respond",
+                    payload={"run_id": run_id},
+                )
+        self._sender.kick(diagnosis_queue(run_id))
+
+
+def store_snapshot(session: Any, diagnosis: Diagnosis, now: Any, *, source: str) -> None:
+    """Keep the row counts a data-loss check read, for the next comparison."""
+    for outcome in diagnosis.outcomes:
+        counts = outcome.finding.data.get("counts") if outcome.check_id == "table_counts" else None
+        if isinstance(counts, dict) and counts:
+            diagnoses.add_snapshot(session, at=now, source=source, counts=counts)
+
+
+def is_scenario(key: str) -> bool:
+    return key in BY_KEY or key == TRIAGE

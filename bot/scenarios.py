@@ -1,0 +1,368 @@
+"""The runbook's seven scenarios as data: each one's checks (진단 절차), the cases they point
+to (경우 A/B/C) and the remediation each case offers (즉시 조치).
+
+Adding an eighth scenario is one `Scenario` entry here, its checks in CHECKS, and its sentences
+in bot/messages/checks.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypedDict
+
+from bot.settings import Settings
+from probes.backups import check_latest_backup
+from probes.base import CheckStatus, Finding
+from probes.database import (
+    check_audit_logs,
+    check_db_connections,
+    check_db_ping,
+    check_db_size,
+    check_slow_queries,
+    check_table_counts,
+)
+from probes.dns import check_dns
+from probes.github import check_github_workflow
+from probes.openai import check_openai_key
+from probes.site import check_response_times, check_site
+from probes.statuspage import check_statuspage
+from probes.supabase_auth import check_auth_health, check_auth_settings, check_auth_signin
+from probes.vercel import (
+    check_vercel_deployment_errors,
+    check_vercel_deployments,
+    check_vercel_failed_build,
+)
+
+Findings = Mapping[str, Finding]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a check may read: the settings, the incident's start, the last row-count snapshot."""
+
+    settings: Settings
+    incident_started_at: datetime | None = None
+    previous_counts: dict[str, int] | None = None
+
+    @property
+    def timeout(self) -> float:
+        return self.settings.probe_timeout
+
+    def secret(self, name: str) -> str | None:
+        value = getattr(self.settings, name)
+        return value.get_secret_value() if value is not None else None
+
+
+Probe = Callable[[Inputs], Awaitable[Finding]]
+
+
+class _VercelArgs(TypedDict):
+    api_url: str
+    token: str | None
+    project_id: str | None
+    team_id: str | None
+    timeout: float
+
+
+class _SupabaseArgs(TypedDict):
+    supabase_url: str | None
+    anon_key: str | None
+    timeout: float
+
+
+class _DbArgs(TypedDict):
+    dsn: str | None
+    timeout: float
+
+
+def _vercel(i: Inputs) -> _VercelArgs:
+    s = i.settings
+    return {
+        "api_url": s.vercel_api_url,
+        "token": i.secret("vercel_token"),
+        "project_id": s.vercel_project_id,
+        "team_id": s.vercel_team_id,
+        "timeout": i.timeout,
+    }
+
+
+def _supabase(i: Inputs) -> _SupabaseArgs:
+    return {
+        "supabase_url": i.settings.supabase_url,
+        "anon_key": i.secret("supabase_anon_key"),
+        "timeout": i.timeout,
+    }
+
+
+def _db(i: Inputs) -> _DbArgs:
+    return {"dsn": i.secret("supabase_db_url"), "timeout": i.timeout}
+
+
+# Every check, by the id it carries in results (SPEC 3.1's `checks[].id`).
+CHECKS: dict[str, Probe] = {
+    "site": lambda i: check_site(url=i.settings.site_url, timeout=i.timeout),
+    "dns": lambda i: check_dns(
+        domain=i.settings.domain, timeout=i.timeout, nameservers=i.settings.dns_nameservers
+    ),
+    "vercel_deployments": lambda i: check_vercel_deployments(
+        **_vercel(i), incident_started_at=i.incident_started_at
+    ),
+    "vercel_errors": lambda i: check_vercel_deployment_errors(**_vercel(i)),
+    "vercel_status": lambda i: check_statuspage(
+        base_url=i.settings.statuspage_vercel, timeout=i.timeout, name="Vercel"
+    ),
+    "supabase_status": lambda i: check_statuspage(
+        base_url=i.settings.statuspage_supabase, timeout=i.timeout, name="Supabase"
+    ),
+    "db_ping": lambda i: check_db_ping(**_db(i)),
+    "db_connections": lambda i: check_db_connections(
+        **_db(i), idle_minutes=i.settings.idle_minutes
+    ),
+    "db_size": lambda i: check_db_size(**_db(i), limit_mb=i.settings.db_size_limit_mb),
+    "audit_logs": lambda i: check_audit_logs(
+        **_db(i), retention_days=i.settings.audit_retention_days
+    ),
+    "openai_status": lambda i: check_statuspage(
+        base_url=i.settings.statuspage_openai, timeout=i.timeout, name="OpenAI"
+    ),
+    "openai_key": lambda i: check_openai_key(
+        base_url=i.settings.openai_base_url, api_key=i.secret("openai_api_key"), timeout=i.timeout
+    ),
+    "auth_health": lambda i: check_auth_health(**_supabase(i)),
+    "auth_settings": lambda i: check_auth_settings(**_supabase(i)),
+    "auth_signin": lambda i: check_auth_signin(
+        **_supabase(i),
+        email=i.settings.auth_check_email,
+        password=i.secret("auth_check_password"),
+    ),
+    "site_timing": lambda i: check_response_times(
+        base_url=i.settings.site_url, paths=["/"], timeout=i.timeout
+    ),
+    "api_timing": lambda i: check_response_times(
+        base_url=i.settings.site_url, paths=i.settings.api_paths, timeout=i.timeout
+    ),
+    "slow_queries": lambda i: check_slow_queries(**_db(i)),
+    "github_workflow": lambda i: check_github_workflow(
+        api_url=i.settings.github_api_url,
+        repository=i.settings.github_repository,
+        workflow=i.settings.github_workflow,
+        token=i.secret("github_token"),
+        timeout=i.timeout,
+    ),
+    "vercel_build": lambda i: check_vercel_failed_build(**_vercel(i)),
+    "table_counts": lambda i: check_table_counts(**_db(i), previous=i.previous_counts),
+    "latest_backup": lambda i: check_latest_backup(directory=i.settings.backup_dir),
+}
+
+
+# -- what findings mean -------------------------------------------------------------------------
+TROUBLE = (CheckStatus.WARN, CheckStatus.FAIL)
+
+
+def status(findings: Findings, check: str) -> CheckStatus | None:
+    finding = findings.get(check)
+    return finding.status if finding else None
+
+
+def troubled(check: str) -> Callable[[Findings], bool]:
+    """The check warns or fails."""
+    return lambda f: status(f, check) in TROUBLE
+
+
+def failing(check: str) -> Callable[[Findings], bool]:
+    return lambda f: status(f, check) == CheckStatus.FAIL
+
+
+def datum(findings: Findings, check: str, key: str) -> object:
+    finding = findings.get(check)
+    return finding.data.get(key) if finding else None
+
+
+def said(check: str, *keys: str) -> Callable[[Findings], bool]:
+    """The check's summary is one of these sentences."""
+
+    def predicate(findings: Findings) -> bool:
+        finding = findings.get(check)
+        return finding is not None and finding.summary.key in keys
+
+    return predicate
+
+
+def any_of(*predicates: Callable[[Findings], bool]) -> Callable[[Findings], bool]:
+    return lambda f: any(p(f) for p in predicates)
+
+
+def always(_: Findings) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Case:
+    """A runbook case: when it applies, and the remediation (action key) it offers."""
+
+    letter: str
+    applies: Callable[[Findings], bool]
+    remediation: str | None = None
+    argument: str | None = None
+    # The remediation is offered only when this also holds (e.g. there is something to kill).
+    offer_when: Callable[[Findings], bool] = always
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    situation: int  # the runbook's 상황 number
+    checks: tuple[str, ...]
+    cases: tuple[Case, ...] = field(default_factory=tuple)
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "outage",  # 상황 1: 서비스 완전 다운
+        1,
+        ("site", "dns", "vercel_deployments", "vercel_errors", "vercel_status"),
+        (
+            # 경우 A: 최근 배포 이후 발생 -> 이전 배포로 롤백
+            Case(
+                "A",
+                lambda f: datum(f, "vercel_deployments", "recent_deploy") is True,
+                "rollback",
+            ),
+            # 경우 B: Vercel 인프라 장애 -> 상태 페이지, 고객 공지, 지원 티켓
+            Case("B", troubled("vercel_status")),
+            # 경우 C: DNS 문제 -> 레지스트라와 Vercel DNS 설정 확인
+            Case(
+                "C",
+                any_of(failing("dns"), lambda f: troubled("dns")(f) and failing("site")(f)),
+            ),
+        ),
+    ),
+    Scenario(
+        "database",  # 상황 2: 데이터베이스 연결 실패
+        2,
+        ("supabase_status", "db_ping", "db_connections", "db_size", "audit_logs"),
+        (
+            # 경우 A: Supabase 장애
+            Case("A", troubled("supabase_status")),
+            # 경우 B: 연결 수 초과 -> 불필요한 연결 종료
+            Case(
+                "B",
+                troubled("db_connections"),
+                "kill-idle-connections",
+                offer_when=lambda f: bool(datum(f, "db_connections", "idle_over")),
+            ),
+            # 경우 C: DB 용량 초과 -> 90일 이상 된 감사 로그 삭제
+            Case(
+                "C",
+                troubled("db_size"),
+                "purge-audit-logs",
+                offer_when=lambda f: bool(datum(f, "audit_logs", "old_rows")),
+            ),
+        ),
+    ),
+    Scenario(
+        "openai",  # 상황 3: OpenAI API 장애 또는 과금 문제
+        3,
+        ("openai_status", "openai_key"),
+        (
+            # 경우 A: OpenAI 서비스 장애 -> "일시적으로 AI 기능을 사용할 수 없습니다" 안내
+            Case(
+                "A",
+                any_of(troubled("openai_status"), said("openai_key", "check.openai.server_error")),
+                "ai-degraded",
+                "on",
+            ),
+            # 경우 B: API 키 만료 또는 잔액 부족 -> 키 재생성, Vercel 환경변수 교체, 재배포
+            Case(
+                "B",
+                said("openai_key", "check.openai.key_invalid", "check.openai.quota"),
+                "rotate-openai-key",
+            ),
+            # 경우 C: 비용 폭증 (비정상적 사용) -> Hard Limit, rate limit 강화
+            Case("C", said("openai_key", "check.openai.rate_limited")),
+        ),
+    ),
+    Scenario(
+        "auth",  # 상황 4: 인증 시스템 장애
+        4,
+        ("supabase_status", "auth_health", "auth_settings", "auth_signin"),
+        (
+            # 경우 A: Supabase Auth 장애
+            Case("A", any_of(failing("auth_health"), troubled("supabase_status"))),
+            # 경우 B: Google OAuth 설정 문제
+            Case("B", said("auth_settings", "check.auth.google_off")),
+            # 경우 C: JWT 시크릿 문제 (키가 거절되거나 발급된 토큰이 이상함)
+            Case(
+                "C",
+                any_of(
+                    said("auth_health", "check.auth.key_rejected"),
+                    said("auth_settings", "check.auth.key_rejected"),
+                    said("auth_signin", "check.auth.signin_rejected", "check.auth.key_rejected"),
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "performance",  # 상황 5: 성능 저하 (즉시 조치 1-4; 런북에 경우 문자가 없다)
+        5,
+        ("site_timing", "api_timing", "slow_queries"),
+        (
+            # 1. 실행 시간이 긴 Vercel Functions 식별
+            Case("functions", any_of(troubled("site_timing"), troubled("api_timing"))),
+            # 2-3. 느린 쿼리 확인, 필요시 인덱스 추가
+            Case("queries", said("slow_queries", "check.db.statements_slow")),
+        ),
+    ),
+    Scenario(
+        "deploy",  # 상황 6: 배포 실패 (린트/타입체크/테스트/빌드/배포)
+        6,
+        ("github_workflow", "vercel_build"),
+        (
+            Case(
+                "ci",
+                failing("github_workflow"),
+                "emergency-deploy",
+                # CI 우회 긴급 배포는 Vercel 빌드가 살아 있을 때만 뜻이 있다.
+                offer_when=lambda f: status(f, "vercel_build") != CheckStatus.FAIL,
+            ),
+            Case("vercel", failing("vercel_build"), "emergency-deploy"),
+        ),
+    ),
+    Scenario(
+        "data-loss",  # 상황 7: 데이터 유실 또는 손상
+        7,
+        ("table_counts", "latest_backup"),
+        (
+            # 1. 서비스 일시 중지 (점검 페이지)
+            Case("pause", failing("table_counts"), "maintenance", "on"),
+            # 2. 현재 상태 백업
+            Case("backup", any_of(failing("table_counts"), troubled("latest_backup")), "backup"),
+        ),
+    ),
+)
+
+BY_KEY: dict[str, Scenario] = {scenario.key: scenario for scenario in SCENARIOS}
+TRIAGE = "triage"
+SCENARIO_KEYS = (*BY_KEY, TRIAGE)
+
+
+def checks_of(key: str) -> tuple[str, ...]:
+    """The checks a scenario (or triage: every scenario) runs, each once, in runbook order."""
+    if key == TRIAGE:
+        return tuple(dict.fromkeys(c for s in SCENARIOS for c in s.checks))
+    return BY_KEY[key].checks
+
+
+def scenarios_of(key: str) -> tuple[Scenario, ...]:
+    return SCENARIOS if key == TRIAGE else (BY_KEY[key],)
+
+
+_WEIGHTS = {CheckStatus.FAIL: 3, CheckStatus.WARN: 1, CheckStatus.ERROR: 1}
+
+
+def strength(scenario: Scenario, findings: Findings) -> int:
+    """How strongly a scenario's symptoms show: failing checks and matching cases count."""
+    score = sum(_WEIGHTS.get(status(findings, c) or CheckStatus.OK, 0) for c in scenario.checks)
+    return score + 2 * sum(1 for case in scenario.cases if case.applies(findings))

@@ -1,0 +1,80 @@
+"""Approval requests; every state change is one conditional UPDATE (at most one wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import ApprovalRequest
+
+PENDING = "pending"
+EXECUTING = "executing"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+DENIED = "denied"
+EXPIRED = "expired"
+INTERRUPTED = "interrupted"
+
+
+def create(session: Session, **fields: Any) -> ApprovalRequest:
+    request = ApprovalRequest(**fields)
+    session.add(request)
+    session.flush()
+    return request
+
+
+def get(session: Session, *, request_id: int) -> ApprovalRequest | None:
+    return session.get(ApprovalRequest, request_id, populate_existing=True)
+
+
+def transition(
+    session: Session,
+    *,
+    request_id: int,
+    from_state: str,
+    to_state: str,
+    not_expired_at: datetime | None = None,
+    **values: Any,
+) -> bool:
+    """Move the request from one state to another; False when it was not in `from_state`
+    (someone else moved it first) or, with `not_expired_at`, when it has expired."""
+    query = update(ApprovalRequest).where(
+        ApprovalRequest.id == request_id, ApprovalRequest.state == from_state
+    )
+    if not_expired_at is not None:
+        query = query.where(ApprovalRequest.expires_at > not_expired_at)
+    moved = session.execute(
+        query.values(state=to_state, **values).returning(ApprovalRequest.id)
+    ).first()
+    return moved is not None
+
+
+def set_fields(session: Session, *, request_id: int, **values: Any) -> None:
+    session.execute(
+        update(ApprovalRequest).where(ApprovalRequest.id == request_id).values(**values)
+    )
+
+
+def pending_expired(session: Session, *, now: datetime) -> Sequence[ApprovalRequest]:
+    """Pending requests past their expiry."""
+    return session.scalars(
+        select(ApprovalRequest).where(
+            ApprovalRequest.state == PENDING, ApprovalRequest.expires_at <= now
+        )
+    ).all()
+
+
+def executing(session: Session) -> Sequence[ApprovalRequest]:
+    return session.scalars(select(ApprovalRequest).where(ApprovalRequest.state == EXECUTING)).all()
+
+
+def for_incident(session: Session, *, incident_id: int) -> Sequence[ApprovalRequest]:
+    return session.scalars(
+        select(ApprovalRequest)
+        .where(ApprovalRequest.incident_id == incident_id)
+        .order_by(ApprovalRequest.id)
+    ).all()

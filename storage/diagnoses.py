@@ -1,0 +1,73 @@
+"""Diagnosis runs, their check results, and table snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import CheckResult, DiagnosisRun, TableSnapshot
+
+
+def create_run(session: Session, **fields: Any) -> DiagnosisRun:
+    """Insert a run and give it its id."""
+    run = DiagnosisRun(**fields)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_run(session: Session, *, run_id: int) -> DiagnosisRun | None:
+    return session.get(DiagnosisRun, run_id)
+
+
+def add_result(session: Session, **fields: Any) -> None:
+    """Record one check's result."""
+    session.add(CheckResult(**fields))
+    session.flush()
+
+
+def results(session: Session, *, run_id: int) -> Sequence[CheckResult]:
+    """A run's results in the order they finished."""
+    return session.scalars(
+        select(CheckResult).where(CheckResult.run_id == run_id).order_by(CheckResult.id)
+    ).all()
+
+
+def finish_run(
+    session: Session,
+    *,
+    run_id: int,
+    at: datetime,
+    duration_ms: int,
+    suggestions: list[dict[str, Any]],
+) -> None:
+    """Close a run with its duration and suggestions."""
+    session.execute(
+        update(DiagnosisRun)
+        .where(DiagnosisRun.id == run_id)
+        .values(finished_at=at, duration_ms=duration_ms, suggestions=suggestions)
+    )
+
+
+def set_message(session: Session, *, run_id: int, channel_id: str, ts: str) -> None:
+    """Remember where the run's message is, to update it in place."""
+    session.execute(
+        update(DiagnosisRun)
+        .where(DiagnosisRun.id == run_id)
+        .values(channel_id=channel_id, message_ts=ts)
+    )
+
+
+def latest_snapshot(session: Session) -> TableSnapshot | None:
+    """The newest row-count snapshot."""
+    return session.scalars(
+        select(TableSnapshot).order_by(TableSnapshot.taken_at.desc(), TableSnapshot.id.desc())
+    ).first()
+
+
+def add_snapshot(session: Session, *, at: datetime, source: str, counts: dict[str, int]) -> None:
+    session.add(TableSnapshot(taken_at=at, source=source, counts=counts))

@@ -1,0 +1,280 @@
+"""Diagnosis from Slack and the command line, against fakes of every dependency."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+from bot.scenarios import CHECKS, SCENARIOS, checks_of
+from storage import diagnoses, timeline
+from tests.fakes.base import FakeServer, Response
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.sockets import SilentServer
+from tests.fakes.statuspage import FakeStatusPage
+from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
+from tests.fakes.vercel import FakeVercel
+from tests.test_incident_lifecycle import ack, declare, flat
+
+
+@pytest.fixture
+def world():
+    """The outside world of scenario 1: a broken site, Vercel with a fresh deploy, status."""
+    site = FakeServer().start()
+    site.route("*", "/.*")(lambda request, match: Response(502, "bad gateway"))
+    vercel = FakeVercel().start()
+    vercel.add_deployment(minutes_ago=600, commit_message="previous")
+    vercel.add_deployment(minutes_ago=8, commit_message="suspect")
+    status = FakeStatusPage().start()
+    yield {
+        "site": site,
+        "vercel": vercel,
+        "status": status,
+        "settings": {
+            "VERCEL_TOKEN": VERCEL_TOKEN,
+            "VERCEL_PROJECT_ID": vercel.project_id,
+            "VERCEL_API_URL": vercel.url,
+            "AILEX_SITE_URL": site.url,
+            "AILEX_STATUSPAGE_VERCEL": status.url,
+            "AILEX_DOMAIN": "ailex.invalid",
+            "AILEX_PROBE_TIMEOUT": "3",
+        },
+    }
+    for server in (site, vercel, status):
+        server.stop()
+
+
+def _run_message(bot, channel):
+    """The diagnosis message of the channel (the first message after the card)."""
+    posts = [p for p in bot.slack.posts(channel) if "진단" in (p["text"] or "")]
+    assert posts, "no diagnosis message"
+    return posts[-1]
+
+
+def test_diagnose_in_incident_channel_fills_one_message_and_records_timeline(make_bot, world):
+    bot = make_bot(**world["settings"])
+    channel = declare(bot)
+    answer = ack(bot.command("diagnose outage", channel=channel))
+    assert "진단을 시작" in answer
+    bot.settle(timeout=30)
+    message = _run_message(bot, channel)
+    assert message.get("updates", 0) >= 1  # posted, then filled in with chat.update
+    text = flat(message["blocks"])
+    for title in ("사이트 응답", "DNS", "Vercel 프로덕션 배포", "Vercel 상태 페이지"):
+        assert title in text
+    assert "502" in text and "NXDOMAIN" in text
+    assert "경우 A" in text and "경우 C" in text
+    buttons = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert {"action_id": "ailex.remediate", "value": "rollback"}.items() <= buttons[0].items()
+
+    with bot.store.read() as session:
+        events = timeline.for_incident(session, incident_id=1)
+    kinds = [e.kind for e in events]
+    assert kinds.count("diagnosis") == 1 and kinds.count("diagnosis_result") == 1
+    assert events[kinds.index("diagnosis")].data["scenario"] == "outage"
+    # The report's 진단 시작 is the first diagnosis.
+    ack(bot.command("resolve 배포 오류", channel=channel))
+    bot.settle()
+    markdown = bot.slack.shared_files()[0]["content"]
+    assert "진단 시작 (기록 없음)" not in markdown and "진단 시작: 상황 1" in markdown
+
+
+def test_diagnose_outside_an_incident_answers_privately_and_records_nothing(make_bot, world):
+    bot = make_bot(**world["settings"])
+    answer = ack(bot.command("diagnose outage", channel="C_RANDOM"))
+    assert "나에게만" in answer
+    bot.settle(timeout=30)
+    assert not bot.slack.all_posts()
+    (response,) = [r for r in bot.slack.responses if "blocks" in r]
+    assert response["response_type"] == "ephemeral" and "사이트 응답" in flat(response["blocks"])
+    with bot.store.read() as session:
+        assert not timeline.for_incident(session, incident_id=1)
+
+
+def test_unknown_scenario_gets_the_list_of_scenarios(bot):
+    answer = ack(bot.command("diagnose everything"))
+    assert "outage" in answer and "data-loss" in answer and "triage" in answer
+
+
+def test_korean_scenario_alias_works(make_bot, world):
+    bot = make_bot(**world["settings"])
+    assert "상황 1" in ack(bot.command("진단 다운", channel="C_X"))
+
+
+def test_card_buttons_start_a_diagnosis(make_bot, world):
+    bot = make_bot(**world["settings"])
+    channel = declare(bot)
+    card = bot.slack.posts(channel)[0]["blocks"]
+    elements = [e for b in card if b["type"] == "actions" for e in b["elements"]]
+    assert any(e.get("value") == "triage" for e in elements)
+    menu = next(e for e in elements if e["type"] == "static_select")
+    assert {o["value"] for o in menu["options"]} == {s.key for s in SCENARIOS}
+    bot.click("ailex.diagnose", "triage", channel=channel)
+    bot.settle(timeout=30)
+    assert "전체 진단" in flat(_run_message(bot, channel)["blocks"])
+
+
+def test_scenario_menu_choice_runs_that_scenario(make_bot, world):
+    bot = make_bot(**world["settings"])
+    channel = declare(bot)
+    payload_value = "database"
+    response = bot.interactive(
+        {
+            "type": "block_actions",
+            "user": {"id": "U_BOB"},
+            "team": {"id": "T1"},
+            "channel": {"id": channel},
+            "container": {"type": "message", "channel_id": channel, "message_ts": "1.1"},
+            "trigger_id": "trig-menu",
+            "response_url": bot.slack.response_url("menu"),
+            "actions": [
+                {
+                    "action_id": "ailex.diagnose.select",
+                    "block_id": "card.1",
+                    "type": "static_select",
+                    "selected_option": {
+                        "value": payload_value,
+                        "text": {"type": "plain_text", "text": "db"},
+                    },
+                }
+            ],
+        }
+    )
+    assert response.status_code == 200
+    bot.settle(timeout=30)
+    assert "데이터베이스" in flat(_run_message(bot, channel)["blocks"])
+
+
+def test_a_diagnosis_of_hanging_dependencies_ends_with_timeouts(make_bot):
+    with SilentServer() as hanging:
+        url = f"http://127.0.0.1:{hanging.port}"
+        bot = make_bot(
+            AILEX_SITE_URL=url,
+            AILEX_STATUSPAGE_VERCEL=url,
+            AILEX_STATUSPAGE_SUPABASE=url,
+            AILEX_STATUSPAGE_OPENAI=url,
+            VERCEL_API_URL=url,
+            VERCEL_TOKEN="t",
+            VERCEL_PROJECT_ID="p",
+            OPENAI_BASE_URL=url,
+            OPENAI_API_KEY="sk-test-000000000",
+            AILEX_PROBE_TIMEOUT="0.5",
+            AILEX_DOMAIN="ailex.invalid",
+        )
+        started = time.monotonic()
+        ack(bot.command("diagnose triage", channel="C_X"))
+        bot.settle(timeout=30)
+        elapsed = time.monotonic() - started
+    with bot.store.read() as session:
+        run = diagnoses.get_run(session, run_id=1)
+        results = diagnoses.results(session, run_id=1)
+    assert run.finished_at is not None and len(results) == len(checks_of("triage"))
+    hung = [r for r in results if r.status in ("error", "fail")]
+    assert len(hung) >= 6
+    assert elapsed < 15  # a sanity bound only; bench/diagnose.py measures the real figure
+
+
+def test_every_check_of_the_catalogue_exists_and_every_case_sentence_too():
+    from bot.messages import Catalogue
+
+    t = Catalogue("ko")
+    for scenario in SCENARIOS:
+        assert t.has(f"scenario.{scenario.key}")
+        for check in scenario.checks:
+            assert check in CHECKS and t.has(f"check_title.{check}")
+        for case in scenario.cases:
+            assert t.has(f"case.{scenario.key}.{case.letter}")
+            if case.remediation:
+                assert t.has(f"action.{case.remediation}")
+
+
+def test_case_predicates_only_name_sentences_that_exist():
+    import inspect as pyinspect
+    import re
+
+    import bot.scenarios as catalogue
+    from bot.messages import Catalogue
+
+    t = Catalogue("ko")
+    for key in re.findall(r'"(check\.[a-z_]+\.[a-z_]+)"', pyinspect.getsource(catalogue)):
+        assert t.has(key), key
+
+
+# -- the command line ----------------------------------------------------------------------------
+def _ailex(args, env, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_json_has_the_specs_shape_and_exit_status(world, clean_env, tmp_path):
+    env = {**clean_env, **world["settings"]}
+    result = _ailex(["diagnose", "outage", "--json"], env, tmp_path)
+    assert result.returncode == 1, result.stderr  # the site fails
+    body = json.loads(result.stdout)
+    assert set(body) == {"scenario", "duration_ms", "checks", "suggestions"}
+    assert body["scenario"] == "outage" and isinstance(body["duration_ms"], int)
+    assert [c["id"] for c in body["checks"]] == list(checks_of("outage"))
+    for check in body["checks"]:
+        assert set(check) == {"id", "status", "summary", "duration_ms", "data"}
+        assert check["status"] in {"ok", "warn", "fail", "error", "skipped"}
+    site = next(c for c in body["checks"] if c["id"] == "site")
+    assert site["status"] == "fail" and site["data"]["http_status"] == 502
+    cases = {(s["case"], s["remediation"]) for s in body["suggestions"]}
+    assert ("A", "rollback") in cases and ("C", None) in cases
+    assert all(set(s) == {"case", "remediation", "reason"} for s in body["suggestions"])
+
+
+def test_cli_skipped_check_names_the_missing_setting(clean_env, tmp_path):
+    result = _ailex(
+        ["diagnose", "openai", "--json"], {**clean_env, "AILEX_PROBE_TIMEOUT": "1"}, tmp_path
+    )
+    body = json.loads(result.stdout)
+    key = next(c for c in body["checks"] if c["id"] == "openai_key")
+    assert key["status"] == "skipped" and "OPENAI_API_KEY" in key["summary"]
+
+
+def test_cli_exit_zero_when_nothing_fails(clean_env, tmp_path):
+    with FakeOpenAI() as openai, FakeStatusPage("OpenAI") as status:
+        env = {
+            **clean_env,
+            "OPENAI_BASE_URL": f"{openai.url}/v1",
+            "OPENAI_API_KEY": openai.key,
+            "AILEX_STATUSPAGE_OPENAI": status.url,
+        }
+        result = _ailex(["diagnose", "openai"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OpenAI" in result.stdout
+
+
+def test_cli_bad_scenario_is_usage_error(clean_env, tmp_path):
+    result = _ailex(["diagnose", "nope"], clean_env, tmp_path)
+    assert result.returncode == 2 and "outage" in result.stderr
+    assert _ailex(["diagnose"], clean_env, tmp_path).returncode == 2
+
+
+def test_data_loss_compares_with_the_last_snapshot(pg_dsn, clean_env, tmp_path):
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.documents (id serial primary key, body text)")
+        conn.execute("INSERT INTO public.documents (body) SELECT 'x' FROM generate_series(1, 200)")
+    env = {**clean_env, "SUPABASE_DB_URL": pg_dsn, "AILEX_BACKUP_DIR": str(tmp_path / "b")}
+    first = json.loads(_ailex(["diagnose", "data-loss", "--json"], env, tmp_path).stdout)
+    counts = next(c for c in first["checks"] if c["id"] == "table_counts")
+    assert counts["status"] == "ok" and counts["data"]["counts"]["documents"] == 200
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM public.documents WHERE id > 20")
+    second = _ailex(["diagnose", "data-loss", "--json"], env, tmp_path)
+    body = json.loads(second.stdout)
+    counts = next(c for c in body["checks"] if c["id"] == "table_counts")
+    assert second.returncode == 1 and counts["status"] == "fail"
+    remediations = {s["remediation"] for s in body["suggestions"]}
+    assert {"maintenance", "backup"} <= remediations
