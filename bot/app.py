@@ -15,7 +15,8 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.clock import Clock, utc_now
-from bot.core import Core
+from bot.core import Core, Role
+from bot.doorbell import Doorbell
 from bot.settings import Settings, SettingsError
 from storage import Store
 
@@ -45,6 +46,8 @@ def create_app(
     clock: Clock = utc_now,
     signing_secret: str | None = None,
     socket_mode: bool = False,
+    role: Role = "all",
+    doorbell: Doorbell | None = None,
 ) -> Bot:
     """Build the bot. The store must be migrated (Store.migrate) before requests arrive.
 
@@ -57,7 +60,9 @@ def create_app(
     )
     if secret is None and not socket_mode:
         raise SettingsError("SLACK_SIGNING_SECRET", "required", problem="missing")
-    core = Core(settings=settings, store=store, client=client, clock=clock)
+    core = Core(
+        settings=settings, store=store, client=client, clock=clock, role=role, doorbell=doorbell
+    )
     token = client.token
 
     def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:

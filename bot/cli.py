@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,8 @@ def _open_store(settings: Settings) -> Store:
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import create_app
+    from bot.core import Role
+    from bot.doorbell import Doorbell
     from bot.logs import configure_logging
     from bot.server import serve_http, serve_socket_mode
     from bot.slack import build_slack_client
@@ -107,12 +110,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.get_secret_value()
 
-    def build() -> Bot:
+    doorbell_path = os.path.join(tempfile.mkdtemp(prefix="ailex-"), "outbox.sock")
+
+    def build(role: Role = "all") -> Bot:
         return create_app(
             settings=settings,
             client=build_slack_client(token=token, base_url=settings.slack_api_url),
             store=Store(settings.database_url),
             socket_mode=socket_mode,
+            role=role,
+            doorbell=Doorbell(doorbell_path) if role == "worker" else None,
         )
 
     if socket_mode:
@@ -124,7 +131,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             "AILEX incident bot: HTTP on %s:%s (/slack/events, /healthz)", args.host, args.port
         )
         serve_http(
-            build, host=args.host, port=args.port, workers=args.workers, threads=args.threads
+            lambda: build("worker"),
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads,
+            doorbell_path=doorbell_path,
         )
     return EXIT_OK
 

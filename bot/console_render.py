@@ -124,7 +124,10 @@ def iter_buttons(blocks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any],
                 yield block, element
             elif element.get("type") in _CHOICE_INPUTS:
                 for option in element.get("options") or []:
-                    yield block, {**element, "value": option.get("value"), "selected_option": option}
+                    yield (
+                        block,
+                        {**element, "value": option.get("value"), "selected_option": option},
+                    )
 
 
 def find_button(
@@ -274,7 +277,12 @@ def render_blocks(
         # Every option gets its own number, so a scripted drill can choose one.
         choices = [
             button_label(
-                {**element, "type": "button", "value": option.get("value"), "text": option.get("text")}
+                {
+                    **element,
+                    "type": "button",
+                    "value": option.get("value"),
+                    "text": option.get("text"),
+                }
             )
             for option in element.get("options") or []
         ]

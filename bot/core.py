@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
 
@@ -20,6 +20,7 @@ from bot.aio import BackgroundLoop
 from bot.approvals import Approvals
 from bot.clock import Clock, utc_now
 from bot.diagnosis import Diagnoses, Diagnosis, run_checks, store_snapshot
+from bot.doorbell import Doorbell
 from bot.incidents import Actor, Duplicate, Incidents, claim
 from bot.messages import Catalogue
 from bot.outbox import Sender
@@ -29,6 +30,8 @@ from bot.slack_ops import SlackOperations
 from storage import Store, deliveries
 
 log = logging.getLogger(__name__)
+
+Role = Literal["all", "worker", "outbox"]
 
 # Slack retries for minutes; a day is ample to recognise a repeated delivery.
 DELIVERY_MEMORY = timedelta(days=1)
@@ -47,6 +50,8 @@ class Core:
         client: WebClient,
         clock: Clock = utc_now,
         workers: int = 16,
+        role: Role = "all",
+        doorbell: Doorbell | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -55,7 +60,17 @@ class Core:
         self.t = Catalogue(settings.locale)
         self.zone = settings.zone
         self.render = Renderer(t=self.t, zone=self.zone, clock=clock)
-        self.sender = Sender(store=store, client=client, clock=clock)
+        # `ailex serve` splits the work: request workers record and answer ("worker"), one
+        # low-priority process sends to Slack and keeps house ("outbox"). Everywhere else one
+        # process does both ("all").
+        self.role = role
+        self._doorbell = doorbell
+        self.sender = Sender(
+            store=store,
+            client=client,
+            clock=clock,
+            remote=doorbell if role == "worker" else None,
+        )
         SlackOperations(
             store=store, renderer=self.render, clock=clock, approvers=settings.approvers
         ).register(self.sender)
@@ -109,9 +124,14 @@ class Core:
 
     def start(self) -> None:
         """Mark executions a crash cut off as interrupted, then start the background loops:
-        the outbox sender and housekeeping (expiry, snapshots, pruning)."""
+        the outbox sender and housekeeping (expiry, snapshots, pruning). A request worker
+        starts none: its outbox process does that."""
+        if self.role == "worker":
+            return
         self.approvals.recover()
         self.sender.start()
+        if self.role == "outbox" and self._doorbell is not None:
+            self._doorbell.listen(self.sender.kick, self._stop)
         if self._maintenance is None:
             self._maintenance = threading.Thread(
                 target=self._housekeeping, name="ailex-housekeeping", daemon=True

@@ -107,6 +107,11 @@ class Incidents:
         with self._store.read() as session:
             return timeline.for_incident(session, incident_id=incident_id)
 
+    def event_kinds(self, incident_id: int) -> list[str]:
+        """What the card's phase is judged from."""
+        with self._store.read() as session:
+            return timeline.kinds(session, incident_id=incident_id)
+
     # -- flows --------------------------------------------------------------------------------
     def declare(self, *, title: str, severity: Severity, actor: Actor) -> Incident:
         """Record a new incident and owe Slack its channel and its card."""
@@ -176,7 +181,6 @@ class Incidents:
         now = self._clock()
         with self._store.write() as session:
             claim(session, actor=actor, at=now)
-            self._lock(session, incident_id)
             record(
                 session,
                 incident_id=incident_id,

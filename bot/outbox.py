@@ -13,7 +13,8 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -21,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.doorbell import Doorbell
 from bot.slack import classify
 from storage import Store
 from storage import outbox as queries
@@ -35,6 +37,17 @@ MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(hours=24)
 
 
+@dataclass(frozen=True)
+class _Head:
+    """A leased message, as the sender needs it outside the transaction that leased it."""
+
+    id: int
+    op: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
 class Sender:
     """Sends outbox messages through registered operations."""
 
@@ -46,6 +59,7 @@ class Sender:
         clock: Clock,
         workers: int = 4,
         poll_interval: float = 2.0,
+        remote: Doorbell | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -60,6 +74,8 @@ class Sender:
         self._queue_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._kicked = 0
+        # In a request worker of `ailex serve`, another process sends: kicks ring its bell.
+        self._remote = remote
 
     def register(self, op: str, operation: Operation) -> None:
         """Name an operation that outbox messages can ask for."""
@@ -98,7 +114,10 @@ class Sender:
 
     # -- sending ----------------------------------------------------------------------------
     def kick(self, queue: str) -> None:
-        """Send the queue's due messages soon, on a worker thread."""
+        """Send the queue's due messages soon, on a worker thread (or in the outbox process)."""
+        if self._remote is not None:
+            self._remote.ring(queue)
+            return
         with self._locks_guard:
             self._kicked += 1
         self._pool.submit(self._flush_logged, queue)
@@ -141,77 +160,79 @@ class Sender:
             return 0
         sent = 0
         try:
-            while True:
-                now = self._clock()
+            with self._store.write() as session:
+                head = self._take_head(session, queue)
+            while head is not None:
+                outcome = self._call(head)
+                # Recording how it went and taking the next message share one transaction.
                 with self._store.write() as session:
-                    heads = queries.due_heads(session, now=now, queue=queue, limit=1)
-                    if not heads:
-                        return sent
-                    head = heads[0]
-                    op, payload, attempts = head.op, dict(head.payload), head.attempts + 1
-                    created_at, message_id = head.created_at, head.id
-                    if not queries.lease(
-                        session, message_id=message_id, now=now, until=now + LEASE
-                    ):
-                        return sent
-                if not self._send(message_id, op, payload, attempts, created_at):
-                    return sent
-                sent += 1
+                    delivered = self._record(session, head, outcome)
+                    head = self._take_head(session, queue) if delivered else None
+                sent += delivered
+            return sent
         finally:
             lock.release()
 
-    def _send(
-        self,
-        message_id: int,
-        op: str,
-        payload: dict[str, Any],
-        attempts: int,
-        created_at: Any,
-    ) -> bool:
-        """Run one message's operation and record how it went; True when Slack took it."""
-        operation = self._operations.get(op)
+    def _take_head(self, session: Session, queue: str) -> _Head | None:
+        """Lease the queue's first message if it is due (None when there is none to send)."""
+        now = self._clock()
+        heads = queries.due_heads(session, now=now, queue=queue, limit=1)
+        if not heads:
+            return None
+        head = heads[0]
+        taken = _Head(head.id, head.op, dict(head.payload), head.attempts + 1, head.created_at)
+        if not queries.lease(session, message_id=head.id, now=now, until=now + LEASE):
+            return None
+        return taken
+
+    def _call(self, head: _Head) -> dict[str, Any] | BaseException | None:
+        """Call Slack for one message: its result, or the exception it failed with."""
+        operation = self._operations.get(head.op)
         try:
             if operation is None:
-                raise LookupError(f"unknown outbox operation {op!r}")
-            result = operation(self._client, payload)
+                raise LookupError(f"unknown outbox operation {head.op!r}")
+            return operation(self._client, head.payload)
         except Exception as exc:
-            failure = classify(exc)
-            now = self._clock()
-            with self._store.write() as session:
-                if failure.transient and now - created_at < GIVE_UP_AFTER:
-                    backoff = timedelta(seconds=min(2 ** min(attempts, 10), 300))
-                    if failure.retry_after is not None:
-                        backoff = timedelta(seconds=max(failure.retry_after, 1))
-                    queries.reschedule(
-                        session,
-                        message_id=message_id,
-                        error=failure.error,
-                        next_at=now + min(backoff, MAX_BACKOFF),
-                    )
-                    log.warning(
-                        "Slack did not take %s #%s (%s); retrying in %ss",
-                        op,
-                        message_id,
-                        failure.error,
-                        int(min(backoff, MAX_BACKOFF).total_seconds()),
-                    )
-                else:
-                    error_id = uuid.uuid4().hex[:8]
-                    queries.mark_failed(session, message_id=message_id, error=failure.error, at=now)
-                    log.error(
-                        "Slack refused %s #%s for good: %s (error id %s)",
-                        op,
-                        message_id,
-                        failure.error,
-                        error_id,
-                        # A refusal from Slack is explained by its error; anything else is a
-                        # bug of ours and its traceback belongs in the log (never in Slack).
-                        exc_info=not isinstance(exc, SlackApiError),
-                    )
+            return exc
+
+    def _record(
+        self, session: Session, head: _Head, outcome: dict[str, Any] | BaseException | None
+    ) -> bool:
+        """Record how a message went; True when Slack took it."""
+        now = self._clock()
+        if not isinstance(outcome, BaseException):
+            queries.mark_sent(session, message_id=head.id, at=now, result=outcome)
+            return True
+        failure = classify(outcome)
+        if failure.transient and now - head.created_at < GIVE_UP_AFTER:
+            backoff = timedelta(seconds=min(2 ** min(head.attempts, 10), 300))
+            if failure.retry_after is not None:
+                backoff = timedelta(seconds=max(failure.retry_after, 1))
+            backoff = min(backoff, MAX_BACKOFF)
+            queries.reschedule(
+                session, message_id=head.id, error=failure.error, next_at=now + backoff
+            )
+            log.warning(
+                "Slack did not take %s #%s (%s); retrying in %ss",
+                head.op,
+                head.id,
+                failure.error,
+                int(backoff.total_seconds()),
+            )
             return False
-        with self._store.write() as session:
-            queries.mark_sent(session, message_id=message_id, at=self._clock(), result=result)
-        return True
+        error_id = uuid.uuid4().hex[:8]
+        queries.mark_failed(session, message_id=head.id, error=failure.error, at=now)
+        log.error(
+            "Slack refused %s #%s for good: %s (error id %s)",
+            head.op,
+            head.id,
+            failure.error,
+            error_id,
+            # A refusal from Slack is explained by its error; anything else is a bug of
+            # ours and its traceback belongs in the log (never in Slack).
+            exc_info=outcome if not isinstance(outcome, SlackApiError) else None,
+        )
+        return False
 
     # -- background -------------------------------------------------------------------------
     def start(self) -> None:

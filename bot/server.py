@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.app import Bot
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+SWITCH_INTERVAL_S = 0.0005
 HEALTH_PATH = "/healthz"
 
 StartResponse = Callable[..., Any]
@@ -51,10 +53,21 @@ def _health(bot: Bot, start_response: StartResponse) -> list[bytes]:
 
 
 def serve_http(
-    build: Callable[[], Bot], *, host: str, port: int, workers: int, threads: int
+    build: Callable[[], Bot],
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    doorbell_path: str,
 ) -> None:
-    """Run on gunicorn: `workers` processes of `threads` threads, each building its own bot."""
+    """Run on gunicorn: `workers` processes of `threads` threads, each building its own bot,
+    and beside them the outbox process (bot/outbox_process.py), started by the master."""
     from gunicorn.app.base import BaseApplication
+
+    from bot.outbox_process import OutboxSupervisor
+
+    supervisor = OutboxSupervisor(doorbell_path)
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
@@ -66,9 +79,14 @@ def serve_http(
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("keepalive", 5)
             self.cfg.set("accesslog", None)
+            self.cfg.set("when_ready", lambda _server: supervisor.start())
+            self.cfg.set("on_exit", lambda _server: supervisor.stop())
 
         def load(self) -> WSGIApp:
             # Called in each worker after the fork: connections and threads are its own.
+            # A thread holding the store's write lock must get the GIL back quickly, or every
+            # writer queues behind Python's 5 ms switch interval.
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
             bot = build()
             bot.start()
             return wsgi_app(bot)

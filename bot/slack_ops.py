@@ -71,7 +71,7 @@ class SlackOperations:
 
     def _kinds(self, incident_id: int) -> list[str]:
         with self._store.read() as session:
-            return [e.kind for e in timeline.for_incident(session, incident_id=incident_id)]
+            return timeline.kinds(session, incident_id=incident_id)
 
     @staticmethod
     def _channel(incident: Incident) -> str:

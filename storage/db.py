@@ -15,11 +15,14 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: it names the advisory lock replicas take while migrating PostgreSQL.
 _MIGRATION_LOCK = 7_342_150_001
 _SQLITE_BUSY_TIMEOUT_S = 30
+# More than the threads that touch the store in one process (requests, workers, loops).
+_SQLITE_THREAD_CONNECTIONS = 256
 
 
 class Store:
@@ -38,18 +41,36 @@ class Store:
         self._writer_lock: AbstractContextManager[object] = nullcontext()
         if self.dialect == "sqlite" and self.url.database not in (None, "", ":memory:"):
             self._writer_lock = _WriterLock(f"{self.url.database}.lock")
+        # Each thread keeps its Session objects and reuses them, closed between transactions:
+        # making a Session takes a process-wide lock, which many request threads queue on.
+        self._local = threading.local()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that may write; committed on success, rolled back on error."""
-        with self._writer_lock, self._sessions_write() as session, session.begin():
+        with self._writer_lock, self._session("write", self._sessions_write) as session:
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only transaction."""
-        with self._sessions_read() as session, session.begin():
+        with self._session("read", self._sessions_read) as session:
             yield session
+
+    @contextmanager
+    def _session(self, mode: str, factory: sessionmaker[Session]) -> Iterator[Session]:
+        session: Session | None = getattr(self._local, mode, None)
+        if session is None or session.in_transaction():
+            # First use in this thread, or a transaction nested in another of the same mode.
+            session = factory()
+            if getattr(self._local, mode, None) is None:
+                setattr(self._local, mode, session)
+        try:
+            with session.begin():
+                yield session
+        finally:
+            # Detaches what was loaded (it keeps its values) and returns the connection.
+            session.close()
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (safe with several replicas starting)."""
@@ -113,11 +134,13 @@ def _create_engine(url: str, *, pool_size: int) -> Engine:
     database = parsed.database or ""
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # One connection per thread, kept: a shared pool's queue lock is where many threads
+    # queue up (and lose the GIL) when every request reads the store.
     engine = create_engine(
         url,
         connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-        pool_size=pool_size,
-        max_overflow=pool_size * 2,
+        poolclass=SingletonThreadPool,
+        pool_size=_SQLITE_THREAD_CONNECTIONS,
     )
 
     @event.listens_for(engine, "connect")
@@ -135,7 +158,9 @@ def _create_engine(url: str, *, pool_size: int) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get("ailex_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Writers take the write lock at once. Readers open no transaction: in WAL mode each
+        # statement reads a consistent snapshot, and a BEGIN per read costs a round trip.
+        if connection.get_execution_options().get("ailex_write", False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

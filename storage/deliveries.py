@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import Delivery
 
+_TABLE = cast(Table, Delivery.__table__)
+# RETURNING says whether the row went in; rowcount is not reliable for this on psycopg.
+_CLAIM = {
+    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key),
+    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key),
+}
+
 
 def claim(session: Session, *, key: str, at: datetime) -> bool:
     """Record the key; False when it was already recorded (a duplicate delivery)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # RETURNING says whether the row went in; rowcount is not reliable for this on psycopg.
-    taken = session.execute(
-        insert(Delivery)
-        .values(key=key, received_at=at)
-        .on_conflict_do_nothing()
-        .returning(Delivery.key)
-    ).first()
-    return taken is not None
+    statement = _CLAIM[session.get_bind().dialect.name]
+    return session.execute(statement, {"key": key, "received_at": at}).first() is not None
 
 
 def prune(session: Session, *, before: datetime) -> int:

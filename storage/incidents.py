@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import Incident
@@ -19,29 +19,34 @@ def create(session: Session, **fields: Any) -> Incident:
     return incident
 
 
+# Built once: every command reads these, and building costs more than running them.
+_BY_ID = select(Incident).where(Incident.id == bindparam("incident_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_OPEN_IN_CHANNEL = select(Incident).where(
+    Incident.channel_id == bindparam("channel_id"), Incident.resolved_at.is_(None)
+)
+_FOR_CHANNEL = (
+    select(Incident)
+    .where(Incident.channel_id == bindparam("channel_id"))
+    .order_by(Incident.resolved_at.is_not(None), Incident.id.desc())
+    .limit(1)
+)
+
+
 def get(session: Session, *, incident_id: int, for_update: bool = False) -> Incident | None:
     """One incident by id (row-locked on PostgreSQL when for_update)."""
-    query = select(Incident).where(Incident.id == incident_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    query = _BY_ID_LOCKED if for_update else _BY_ID
+    return session.scalars(query, {"incident_id": incident_id}).first()
 
 
 def open_in_channel(session: Session, *, channel_id: str) -> Incident | None:
     """The channel's open incident, if any."""
-    return session.scalars(
-        select(Incident).where(Incident.channel_id == channel_id, Incident.resolved_at.is_(None))
-    ).first()
+    return session.scalars(_OPEN_IN_CHANNEL, {"channel_id": channel_id}).first()
 
 
 def for_channel(session: Session, *, channel_id: str) -> Incident | None:
     """The channel's incident: the open one, else the one resolved last."""
-    return session.scalars(
-        select(Incident)
-        .where(Incident.channel_id == channel_id)
-        .order_by(Incident.resolved_at.is_not(None), Incident.id.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_FOR_CHANNEL, {"channel_id": channel_id}).first()
 
 
 def list_open(session: Session) -> Sequence[Incident]:

@@ -1,17 +1,74 @@
-"""The outbox: calls to Slack the bot owes, leased by one sender at a time."""
+"""The outbox: calls to Slack the bot owes, leased by one sender at a time.
+
+Statements are built once (module level) with bound parameters: the sender runs them for
+every message, and building a statement costs more than running it on SQLite.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+_TABLE = cast(Table, OutboxMessage.__table__)
+_COLUMNS = _TABLE.c
+
+_ENQUEUE = insert(_TABLE).returning(_COLUMNS.id)
+
+_EARLIER = aliased(OutboxMessage)
+_HAS_EARLIER = (
+    select(_EARLIER.id)
+    .where(
+        _EARLIER.queue == OutboxMessage.queue,
+        _EARLIER.status == PENDING,
+        _EARLIER.id < OutboxMessage.id,
+    )
+    .exists()
+)
+_DUE = (
+    select(OutboxMessage)
+    .where(
+        OutboxMessage.status == PENDING,
+        ~_HAS_EARLIER,
+        OutboxMessage.next_attempt_at <= bindparam("now"),
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < bindparam("now")),
+    )
+    .order_by(OutboxMessage.id)
+    .limit(bindparam("limit"))
+)
+_DUE_IN_QUEUE = _DUE.where(OutboxMessage.queue == bindparam("queue"))
+
+_LEASE = (
+    update(_TABLE)
+    .where(
+        _COLUMNS.id == bindparam("message_id"),
+        _COLUMNS.status == PENDING,
+        or_(_COLUMNS.lease_until.is_(None), _COLUMNS.lease_until < bindparam("now")),
+    )
+    .values(lease_until=bindparam("until"), attempts=_COLUMNS.attempts + 1)
+    .returning(_COLUMNS.id)
+)
+_SET = update(_TABLE).where(_COLUMNS.id == bindparam("message_id"))
+_SENT = _SET.values(
+    status=SENT,
+    done_at=bindparam("at"),
+    lease_until=None,
+    result=bindparam("result"),
+    last_error=None,
+)
+_RESCHEDULE = _SET.values(
+    lease_until=None, last_error=bindparam("error"), next_attempt_at=bindparam("next_at")
+)
+_FAILED = _SET.values(
+    status=FAILED, done_at=bindparam("at"), lease_until=None, last_error=bindparam("error")
+)
 
 
 def enqueue(
@@ -24,86 +81,52 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> int:
     """Add a message to the end of its queue; return its id."""
-    message = OutboxMessage(
-        queue=queue,
-        op=op,
-        payload=payload,
-        status=PENDING,
-        attempts=0,
-        created_at=at,
-        next_attempt_at=not_before or at,
+    return int(
+        session.execute(
+            _ENQUEUE,
+            {
+                "queue": queue,
+                "op": op,
+                "payload": payload,
+                "status": PENDING,
+                "attempts": 0,
+                "created_at": at,
+                "next_attempt_at": not_before or at,
+            },
+        ).scalar_one()
     )
-    session.add(message)
-    session.flush()
-    return message.id
 
 
 def due_heads(
     session: Session, *, now: datetime, queue: str | None = None, limit: int = 50
 ) -> Sequence[OutboxMessage]:
     """The first pending message of each queue, where it is due and not leased."""
-    earlier = aliased(OutboxMessage)
-    has_earlier = (
-        select(earlier.id)
-        .where(
-            earlier.queue == OutboxMessage.queue,
-            earlier.status == PENDING,
-            earlier.id < OutboxMessage.id,
-        )
-        .exists()
-    )
-    query = select(OutboxMessage).where(
-        OutboxMessage.status == PENDING,
-        ~has_earlier,
-        OutboxMessage.next_attempt_at <= now,
-        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-    )
-    if queue is not None:
-        query = query.where(OutboxMessage.queue == queue)
-    return session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
+    if queue is None:
+        return session.scalars(_DUE, {"now": now, "limit": limit}).all()
+    return session.scalars(_DUE_IN_QUEUE, {"now": now, "limit": limit, "queue": queue}).all()
 
 
 def lease(session: Session, *, message_id: int, now: datetime, until: datetime) -> bool:
     """Take the message for sending until `until`; False when another sender has it."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == PENDING,
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-        )
-        .values(lease_until=until, attempts=OutboxMessage.attempts + 1)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    taken = session.execute(_LEASE, {"message_id": message_id, "now": now, "until": until})
+    return taken.first() is not None
 
 
 def mark_sent(
     session: Session, *, message_id: int, at: datetime, result: dict[str, Any] | None
 ) -> None:
     """Slack took it."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(status=SENT, done_at=at, lease_until=None, result=result, last_error=None)
-    )
+    session.execute(_SENT, {"message_id": message_id, "at": at, "result": result})
 
 
 def reschedule(session: Session, *, message_id: int, error: str, next_at: datetime) -> None:
     """Slack did not take it this time; try again at `next_at`."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(lease_until=None, last_error=error, next_attempt_at=next_at)
-    )
+    session.execute(_RESCHEDULE, {"message_id": message_id, "error": error, "next_at": next_at})
 
 
 def mark_failed(session: Session, *, message_id: int, error: str, at: datetime) -> None:
     """Slack refused it for good; it no longer holds back its queue."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(status=FAILED, done_at=at, lease_until=None, last_error=error)
-    )
+    session.execute(_FAILED, {"message_id": message_id, "error": error, "at": at})
 
 
 def next_due_at(session: Session) -> datetime | None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import TimelineEvent
+
+_TABLE = cast(Table, TimelineEvent.__table__)
+_APPEND = insert(_TABLE).returning(_TABLE.c.id)
 
 
 def append(
@@ -24,9 +27,15 @@ def append(
 ) -> int:
     """Add one event; return its id."""
     result = session.execute(
-        insert(TimelineEvent)
-        .values(incident_id=incident_id, at=at, actor=actor, kind=kind, text=text, data=data or {})
-        .returning(TimelineEvent.id)
+        _APPEND,
+        {
+            "incident_id": incident_id,
+            "at": at,
+            "actor": actor,
+            "kind": kind,
+            "text": text,
+            "data": data or {},
+        },
     )
     return int(result.scalar_one())
 
@@ -38,6 +47,18 @@ def for_incident(session: Session, *, incident_id: int) -> Sequence[TimelineEven
         .where(TimelineEvent.incident_id == incident_id)
         .order_by(TimelineEvent.at, TimelineEvent.id)
     ).all()
+
+
+_KINDS = (
+    select(TimelineEvent.kind)
+    .where(TimelineEvent.incident_id == bindparam("incident_id"))
+    .order_by(TimelineEvent.at, TimelineEvent.id)
+)
+
+
+def kinds(session: Session, *, incident_id: int) -> list[str]:
+    """The kinds of the incident's events, in order (what the card's phase needs)."""
+    return list(session.scalars(_KINDS, {"incident_id": incident_id}))
 
 
 def exists(session: Session, *, incident_id: int, kinds: Sequence[str]) -> bool:

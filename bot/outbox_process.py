@@ -1,0 +1,94 @@
+"""The outbox process of `ailex serve` (HTTP mode): it sends to Slack and keeps house.
+
+Request workers only record and answer, so an acknowledgement never waits behind a Slack
+call; this one process, at a lower CPU priority, sends what they recorded (woken by their
+doorbell, and polling besides), expires approval requests, marks interrupted executions and
+takes the scheduled snapshots. A supervisor in gunicorn's master restarts it if it dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from multiprocessing.process import BaseProcess
+
+log = logging.getLogger(__name__)
+
+NICENESS = 5
+RESTART_DELAY_S = 1.0
+
+
+def main(doorbell_path: str) -> None:
+    """The outbox process: settings from the environment, like the workers."""
+    from bot.core import Core
+    from bot.doorbell import Doorbell
+    from bot.logs import configure_logging
+    from bot.settings import load_settings
+    from bot.slack import build_slack_client
+    from storage import Store
+
+    with contextlib.suppress(OSError):  # not allowed here: it works, without lower priority
+        os.nice(NICENESS)
+    settings = load_settings()
+    configure_logging(secrets=settings.secret_values())
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    core = Core(
+        settings=settings,
+        store=Store(settings.database_url),
+        client=build_slack_client(token=token, base_url=settings.slack_api_url),
+        role="outbox",
+        doorbell=Doorbell(doorbell_path),
+    )
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    core.start()
+    log.info("outbox process ready (pid %s)", os.getpid())
+    stopping.wait()
+    core.close()
+
+
+class OutboxSupervisor:
+    """Starts the outbox process and starts it again whenever it ends, until stopped."""
+
+    def __init__(self, doorbell_path: str) -> None:
+        self._path = doorbell_path
+        # A fresh interpreter rather than a fork of gunicorn's master.
+        self._context = multiprocessing.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._spawn()
+        self._thread = threading.Thread(target=self._watch, name="ailex-outbox-watch", daemon=True)
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        self._process = self._context.Process(
+            target=main, args=(self._path,), name="ailex-outbox", daemon=True
+        )
+        self._process.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(RESTART_DELAY_S):
+            if self._process is not None and not self._process.is_alive():
+                code = self._process.exitcode
+                log.error("outbox process ended (exit %s); starting it again", code)
+                self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        process = self._process
+        if process is not None and process.is_alive():
+            process.terminate()
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
