@@ -87,8 +87,7 @@ def _incident_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Re
 def _status(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
     incident = _incident_here(core, actor)
     if cmd.status is None:
-        kinds = [event.kind for event in core.incidents.events(incident.id)]
-        text, blocks = core.render.card(incident, kinds)
+        text, blocks = core.render.card(incident, core.incidents.event_kinds(incident.id))
         ack(text=text, blocks=blocks, response_type="ephemeral")
         return
     core.incidents.set_status(incident_id=incident.id, status=cmd.status, actor=actor)
