@@ -161,6 +161,7 @@ def _create_engine(url: str, *, pool_size: int) -> Engine:
         # Writers take the write lock at once. Readers open no transaction: in WAL mode each
         # statement reads a consistent snapshot, and a BEGIN per read costs a round trip.
         if connection.get_execution_options().get("ailex_write", False):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Straight to the driver: this runs once per write, on the hot path.
+            connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
 
     return engine

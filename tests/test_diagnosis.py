@@ -278,3 +278,66 @@ def test_data_loss_compares_with_the_last_snapshot(pg_dsn, clean_env, tmp_path):
     assert second.returncode == 1 and counts["status"] == "fail"
     remediations = {s["remediation"] for s in body["suggestions"]}
     assert {"maintenance", "backup"} <= remediations
+
+
+def _jwt(payload: dict) -> str:
+    import base64
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(payload)}.c2lnbmF0dXJlLXNlY3JldA"
+
+
+def test_jwt_form_inspects_a_token_and_never_echoes_it(bot, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    channel = declare(bot)
+    bot.click("ailex.jwt", "1", channel=channel, trigger_id="t-jwt")
+    bot.settle()
+    (opened,) = bot.slack.views
+    assert opened["view"]["callback_id"] == "ailex.jwt_modal"
+    token = _jwt({"iss": "https://x.supabase.co/auth/v1", "role": "authenticated", "exp": 1})
+    response = bot.submit_view(opened["view"], {"secret": token})
+    body = response.json()
+    assert body["response_action"] == "update"
+    shown = json.dumps(body, ensure_ascii=False)
+    assert "authenticated" in shown and "만료" in shown
+    assert token not in shown and "c2lnbmF0dXJlLXNlY3JldA" not in shown
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert token not in logged
+    assert "jwt" not in " ".join(_kinds_of(bot))
+
+
+def _kinds_of(bot) -> list[str]:
+    with bot.store.read() as session:
+        return [e.kind for e in timeline.for_incident(session, incident_id=1)]
+
+
+def test_contacts_lists_the_runbook_table_with_live_status(make_bot):
+    with FakeStatusPage("Vercel") as vercel, FakeStatusPage("Supabase") as supabase:
+        supabase.indicator = "major"
+        supabase.set_component("Database", "major_outage")
+        bot = make_bot(
+            AILEX_STATUSPAGE_VERCEL=vercel.url,
+            AILEX_STATUSPAGE_SUPABASE=supabase.url,
+            AILEX_STATUSPAGE_OPENAI="http://127.0.0.1:9",
+            AILEX_PROBE_TIMEOUT="2",
+        )
+        assert "확인" in ack(bot.command("contacts"))
+        bot.settle(timeout=30)
+    (answer,) = [r for r in bot.slack.responses if "blocks" in r]
+    text = flat(answer["blocks"])
+    for expected in (
+        "Vercel",
+        "Supabase",
+        "OpenAI",
+        "Sentry",
+        "Cloudflare R2",
+        "도메인 등록",
+        "https://vercel.com/support",
+        "DB/Auth/Storage 장애",
+    ):
+        assert expected in text
+    assert "🟢" in text and "🔴" in text and "⚪" in text  # ok, outage, unreachable

@@ -95,6 +95,8 @@ class FakeServer:
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self.requests: list[Recorded] = []
+        # Seconds every answer waits (a slow dependency; bench/diagnose.py sets it).
+        self.delay = 0.0
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -204,8 +206,8 @@ class FakeServer:
                     at=time.time(),
                 )
                 response = fake._dispatch(recorded)
-                if response.delay:
-                    time.sleep(response.delay)
+                if response.delay or fake.delay:
+                    time.sleep(response.delay + fake.delay)
                 data, headers = response.encoded()
                 try:
                     self.send_response(response.status)
