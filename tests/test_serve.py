@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from storage import Store, approvals
+from tests.fakes.base import Response
 from tests.fakes.slack import TOKEN, FakeSlack
 from tests.harness import SIGNING_SECRET, sign
 
@@ -143,3 +145,106 @@ def test_kill_dash_nine_loses_no_recorded_event(serve, slack, tmp_path):
     )
     for n in range(5):
         assert f"메모: 기록 {n}" in report.stdout
+
+
+def test_execution_cut_off_by_kill_dash_nine_is_interrupted_and_never_rerun(
+    tmp_path, clean_env, slack
+):
+    from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
+    from tests.fakes.vercel import FakeVercel
+
+    with FakeVercel() as vercel:
+        vercel.add_deployment(minutes_ago=300)
+        vercel.add_deployment(minutes_ago=20)
+        env = {
+            **clean_env,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": f"{slack.url}/api/",
+            "AILEX_DATABASE_URL": f"sqlite:///{tmp_path / 'crash.db'}",
+            "VERCEL_TOKEN": VERCEL_TOKEN,
+            "VERCEL_PROJECT_ID": vercel.project_id,
+            "VERCEL_API_URL": vercel.url,
+        }
+        # Promote hangs long enough to kill the bot in the middle of it.
+        vercel.fail("POST", r"/v10/projects/.*/promote/.*", Response(202, {}, delay=30), times=1)
+
+        def start() -> tuple[str, subprocess.Popen[bytes]]:
+            port = _free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1",
+                 "--port", str(port), "--workers", "1", "--threads", "4"],
+                env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        return url, process
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            raise AssertionError("serve did not start")
+
+        url, process = start()
+        try:
+            _command(url, "incident start P1 롤백 중 정전", trigger="c1")
+            channel = slack.wait_for(lambda: next(iter(slack.channels), None))
+            _command(url, "remediate rollback", channel=channel, trigger="c2")
+            slack.wait_for(
+                lambda: any(
+                    "ailex.approve" in json.dumps(m["blocks"]) for m in slack.posts(channel)
+                )
+            )
+            body = urlencode(
+                {
+                    "payload": json.dumps(
+                        {
+                            "type": "block_actions",
+                            "user": {"id": "U_BOB"},
+                            "team": {"id": "T1"},
+                            "channel": {"id": channel},
+                            "container": {"type": "message", "channel_id": channel},
+                            "trigger_id": "c3",
+                            "response_url": slack.response_url("c3"),
+                            "actions": [
+                                {"action_id": "ailex.approve", "value": "1", "type": "button"}
+                            ],
+                        }
+                    )
+                }
+            ).encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+            assert (
+                httpx.post(f"{url}/slack/events", content=body, headers=headers).status_code == 200
+            )
+            promoted = slack.wait_for(
+                lambda: [r for r in vercel.requests if "/promote/" in r.path], timeout=20
+            )
+            assert len(promoted) == 1
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+        url, process = start()
+        try:
+            store = Store(env["AILEX_DATABASE_URL"])
+            deadline = time.monotonic() + 20
+            state = None
+            while state != "interrupted" and time.monotonic() < deadline:
+                with store.read() as session:
+                    state = approvals.get(session, request_id=1).state
+                time.sleep(0.2)
+            store.dispose()
+            assert state == "interrupted"
+            time.sleep(1)
+            # Never re-run by itself: still the one promote call from before the crash.
+            assert len([r for r in vercel.requests if "/promote/" in r.path]) == 1
+            slack.wait_for(
+                lambda: any("중단" in json.dumps(m["blocks"], ensure_ascii=False)
+                            for m in slack.posts(channel))
+            )  # fmt: skip
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
