@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -197,35 +197,17 @@ class Approvals:
         if action_of(request.action).secret_at_approval and not with_secret:
             raise UserError("approval.secret_required")
         now = self._clock()
-        with self._store.write() as session:
-            won = queries.transition(
-                session,
-                request_id=request_id,
-                from_state=queries.PENDING,
-                to_state=queries.EXECUTING,
-                not_expired_at=now,
-                decided_by=actor.user_id,
-                decided_at=now,
-                executor=self._executor,
-                heartbeat_at=now,
-            )
-            if won:
-                record(
-                    session,
-                    incident_id=request.incident_id,
-                    kind=EventKind.REMEDIATION_APPROVED,
-                    actor=actor.user_id,
-                    at=now,
-                    data=self._event_data(request),
-                )
-                self._redraw(session, request)
-        if not won:
-            # Another click, retry or replica moved it first (or it just expired).
-            current = self.get(request_id)
-            refusal = Refused(f"approval.refused.{current.state}", id=request_id)
-            self._record_refusal(current, actor, refusal)
-            raise refusal
-        self._sender.kick(incident_queue(request.incident_id))
+        self._decide(
+            request,
+            actor,
+            to_state=queries.EXECUTING,
+            kind=EventKind.REMEDIATION_APPROVED,
+            not_expired_at=now,
+            decided_by=actor.user_id,
+            decided_at=now,
+            executor=self._executor,
+            heartbeat_at=now,
+        )
 
     def execute(self, request_id: int, *, secret: SecretStr | None = None) -> None:
         """Run an approved request (this process won it). Slow: call it after the ack."""
@@ -251,29 +233,50 @@ class Approvals:
             )
             self._record_refusal(request, actor, refusal)
             raise refusal
+        self._decide(
+            request,
+            actor,
+            to_state=queries.DENIED,
+            kind=EventKind.REMEDIATION_DENIED,
+            decided_by=actor.user_id,
+            decided_at=now,
+            finished_at=now,
+        )
+
+    def _decide(
+        self,
+        request: ApprovalRequest,
+        actor: Actor,
+        *,
+        to_state: str,
+        kind: EventKind,
+        not_expired_at: datetime | None = None,
+        **values: Any,
+    ) -> None:
+        """Move a pending request on and record it; when another click, retry or replica
+        moved it first (or it just expired), record and raise the refusal instead."""
         with self._store.write() as session:
             won = queries.transition(
                 session,
-                request_id=request_id,
+                request_id=request.id,
                 from_state=queries.PENDING,
-                to_state=queries.DENIED,
-                decided_by=actor.user_id,
-                decided_at=now,
-                finished_at=now,
+                to_state=to_state,
+                not_expired_at=not_expired_at,
+                **values,
             )
             if won:
                 record(
                     session,
                     incident_id=request.incident_id,
-                    kind=EventKind.REMEDIATION_DENIED,
+                    kind=kind,
                     actor=actor.user_id,
-                    at=now,
+                    at=self._clock(),
                     data=self._event_data(request),
                 )
                 self._redraw(session, request)
         if not won:
-            current = self.get(request_id)
-            refusal = Refused(f"approval.refused.{current.state}", id=request_id)
+            current = self.get(request.id)
+            refusal = Refused(f"approval.refused.{current.state}", id=request.id)
             self._record_refusal(current, actor, refusal)
             raise refusal
         self._sender.kick(incident_queue(request.incident_id))
