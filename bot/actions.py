@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.incidents import UserError
-from bot.settings import Settings
+from bot.settings import Settings, is_set
 from remediations.base import Outcome, Preview
 
 PreviewFn = Callable[[Settings, "str | None", datetime], Preview]
@@ -29,6 +29,8 @@ class Action:
     reason_required: bool = False
     # Check the site again after it ran (a rollback should bring it back).
     recheck_site: bool = False
+    # The SPEC 3.2 variables it cannot be asked for without (said before any preview).
+    requires: tuple[str, ...] = ()
 
 
 def _secret(settings: Settings, name: str) -> str | None:
@@ -59,8 +61,6 @@ def _edge(settings: Settings) -> dict[str, Any]:
 def _kill_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
     from remediations import kill_idle_connections
 
-    if not settings.supabase_db_url:
-        return _blocked_setting("kill-idle-connections", "SUPABASE_DB_URL")
     return kill_idle_connections.preview(**_db(settings), idle_minutes=settings.idle_minutes)
 
 
@@ -73,8 +73,6 @@ def _kill_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -
 def _purge_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
     from remediations import purge_audit_logs
 
-    if not settings.supabase_db_url:
-        return _blocked_setting("purge-audit-logs", "SUPABASE_DB_URL")
     return purge_audit_logs.preview(
         **_db(settings), retention_days=settings.audit_retention_days, tz=settings.zone
     )
@@ -89,8 +87,6 @@ def _purge_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) 
 def _backup_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
     from remediations import backup
 
-    if not settings.supabase_db_url:
-        return _blocked_setting("backup", "SUPABASE_DB_URL")
     return backup.preview(**_db(settings), backup_dir=settings.backup_dir)
 
 
@@ -155,30 +151,39 @@ def _rotate_execute(preview: Preview, settings: Settings, extra: dict[str, Any])
     )
 
 
-def _blocked_setting(action: str, *variables: str) -> Preview:
-    from probes.base import msg
-
-    return Preview(
-        action=action,
-        summary=msg("remediation.not_configured", settings=", ".join(variables)),
-        blocked=msg("remediation.not_configured", settings=", ".join(variables)),
-    )
-
-
+_VERCEL = ("VERCEL_TOKEN", "VERCEL_PROJECT_ID")
+_EDGE = ("VERCEL_TOKEN", "AILEX_EDGE_CONFIG_ID")
+_DATABASE = ("SUPABASE_DB_URL",)
 _MAINTENANCE = _flag("maintenance")
 _AI_DEGRADED = _flag("ai_degraded")
 
 ACTIONS: dict[str, Action] = {
     action.key: action
     for action in (
-        Action("rollback", _rollback_preview, _rollback_execute, recheck_site=True),
-        Action("kill-idle-connections", _kill_preview, _kill_execute),
-        Action("purge-audit-logs", _purge_preview, _purge_execute),
-        Action("emergency-deploy", _emergency_preview, _emergency_execute, reason_required=True),
-        Action("maintenance", *_MAINTENANCE),
-        Action("ai-degraded", *_AI_DEGRADED),
-        Action("rotate-openai-key", _rotate_preview, _rotate_execute, secret_at_approval=True),
-        Action("backup", _backup_preview, _backup_execute, needs_approval=False),
+        Action(
+            "rollback", _rollback_preview, _rollback_execute, recheck_site=True, requires=_VERCEL
+        ),
+        Action("kill-idle-connections", _kill_preview, _kill_execute, requires=_DATABASE),
+        Action("purge-audit-logs", _purge_preview, _purge_execute, requires=_DATABASE),
+        Action(
+            "emergency-deploy",
+            _emergency_preview,
+            _emergency_execute,
+            reason_required=True,
+            requires=_VERCEL,
+        ),
+        Action("maintenance", *_MAINTENANCE, requires=_EDGE),
+        Action("ai-degraded", *_AI_DEGRADED, requires=_EDGE),
+        Action(
+            "rotate-openai-key",
+            _rotate_preview,
+            _rotate_execute,
+            secret_at_approval=True,
+            requires=_VERCEL,
+        ),
+        Action(
+            "backup", _backup_preview, _backup_execute, needs_approval=False, requires=_DATABASE
+        ),
     )
 }
 
@@ -195,6 +200,13 @@ _ALIASES = {
     "키교체": "rotate-openai-key",
     "백업": "backup",
 }
+
+
+def check_configured(action: Action, settings: Settings) -> None:
+    """Raise a UserError naming the settings this action needs and does not have."""
+    missing = [variable for variable in action.requires if not is_set(settings, variable)]
+    if missing:
+        raise UserError("remediation.not_configured", settings=", ".join(missing))
 
 
 def action_of(word: str) -> Action:

@@ -229,11 +229,15 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(variable.upper(), expected) from None
 
 
+def is_set(settings: Settings, variable: str) -> bool:
+    """Whether the setting named by its variable (SPEC 3.2) has a value."""
+    return getattr(settings, _FIELD_BY_VARIABLE[variable]) is not None
+
+
 def require(settings: Settings, *variables: str) -> None:
     """Raise SettingsError for the first of these variables that is not set."""
     for variable in variables:
-        field = _FIELD_BY_VARIABLE[variable]
-        if getattr(settings, field) is None:
+        if not is_set(settings, variable):
             raise SettingsError(variable, "required", problem="missing")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.actions import action_of
+from bot.actions import action_of, check_configured
 from bot.core import Core
 from bot.diagnosis import scenario_key
 from bot.incidents import Actor, Duplicate, UserError
@@ -194,6 +194,7 @@ def request_remediation(
     if incident.resolved_at is not None:
         raise UserError("error.incident_resolved", id=incident.id)
     action = action_of(args[0])
+    check_configured(action, core.settings)
     argument = " ".join(args[1:]).strip() or None
     name = core.t(f"action.{action.key}")
     if action.reason_required and not argument:

@@ -94,11 +94,20 @@ def test_unknown_action_lists_the_actions(bot):
     assert "rollback" in answer and "kill-idle-connections" in answer and "backup" in answer
 
 
-def test_unconfigured_action_names_the_missing_setting(bot):
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        ("remediate kill-idle-connections", "SUPABASE_DB_URL"),
+        ("remediate backup", "SUPABASE_DB_URL"),
+        ("remediate rollback", "VERCEL_TOKEN, VERCEL_PROJECT_ID"),
+        ("remediate maintenance on", "VERCEL_TOKEN, AILEX_EDGE_CONFIG_ID"),
+    ],
+)
+def test_unconfigured_action_names_the_missing_setting_at_once(bot, command, missing):
     channel = declare(bot)
-    ack(bot.command("remediate kill-idle-connections", channel=channel))
+    answer = ack(bot.command(command, channel=channel))
+    assert missing in answer
     bot.settle()
-    assert any("SUPABASE_DB_URL" in text for text in _refusals(bot))
     assert "remediation_requested" not in _kinds(bot)
 
 
