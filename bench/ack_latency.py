@@ -153,6 +153,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2, help="alternate bot/bare this many times")
     parser.add_argument("--mix", default="incident", choices=["incident", *MIXES])
+    parser.add_argument(
+        "--store",
+        default=None,
+        help="the bot's AILEX_DATABASE_URL (default: a fresh SQLite file); a PostgreSQL URL "
+        "here must name an empty database",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ailex-bench-"))
@@ -162,7 +168,7 @@ def main() -> None:
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": f"{slack.url}/api/",
-            "AILEX_DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
+            "AILEX_DATABASE_URL": args.store or f"sqlite:///{work / 'bench.db'}",
             "BENCH_CWD": str(work),
             "PYTHONPATH": str(ROOT),
         }

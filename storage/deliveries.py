@@ -23,7 +23,8 @@ _CLAIM = {
 def claim(session: Session, *, key: str, at: datetime) -> bool:
     """Record the key; False when it was already recorded (a duplicate delivery)."""
     statement = _CLAIM[session.get_bind().dialect.name]
-    return session.execute(statement, {"key": key, "received_at": at}).first() is not None
+    taken = session.connection().execute(statement, {"key": key, "received_at": at})
+    return taken.first() is not None
 
 
 def prune(session: Session, *, before: datetime) -> int:

@@ -82,7 +82,8 @@ def enqueue(
 ) -> int:
     """Add a message to the end of its queue; return its id."""
     return int(
-        session.execute(
+        session.connection()
+        .execute(
             _ENQUEUE,
             {
                 "queue": queue,
@@ -93,7 +94,8 @@ def enqueue(
                 "created_at": at,
                 "next_attempt_at": not_before or at,
             },
-        ).scalar_one()
+        )
+        .scalar_one()
     )
 
 
@@ -108,7 +110,9 @@ def due_heads(
 
 def lease(session: Session, *, message_id: int, now: datetime, until: datetime) -> bool:
     """Take the message for sending until `until`; False when another sender has it."""
-    taken = session.execute(_LEASE, {"message_id": message_id, "now": now, "until": until})
+    taken = session.connection().execute(
+        _LEASE, {"message_id": message_id, "now": now, "until": until}
+    )
     return taken.first() is not None
 
 
@@ -116,17 +120,19 @@ def mark_sent(
     session: Session, *, message_id: int, at: datetime, result: dict[str, Any] | None
 ) -> None:
     """Slack took it."""
-    session.execute(_SENT, {"message_id": message_id, "at": at, "result": result})
+    session.connection().execute(_SENT, {"message_id": message_id, "at": at, "result": result})
 
 
 def reschedule(session: Session, *, message_id: int, error: str, next_at: datetime) -> None:
     """Slack did not take it this time; try again at `next_at`."""
-    session.execute(_RESCHEDULE, {"message_id": message_id, "error": error, "next_at": next_at})
+    session.connection().execute(
+        _RESCHEDULE, {"message_id": message_id, "error": error, "next_at": next_at}
+    )
 
 
 def mark_failed(session: Session, *, message_id: int, error: str, at: datetime) -> None:
     """Slack refused it for good; it no longer holds back its queue."""
-    session.execute(_FAILED, {"message_id": message_id, "error": error, "at": at})
+    session.connection().execute(_FAILED, {"message_id": message_id, "error": error, "at": at})
 
 
 def next_due_at(session: Session) -> datetime | None:

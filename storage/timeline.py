@@ -26,7 +26,8 @@ def append(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Add one event; return its id."""
-    result = session.execute(
+    # Core statements go to the connection: the Session's ORM layer adds only cost here.
+    result = session.connection().execute(
         _APPEND,
         {
             "incident_id": incident_id,
