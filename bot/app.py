@@ -48,6 +48,7 @@ def create_app(
     socket_mode: bool = False,
     role: Role = "all",
     doorbell: Doorbell | None = None,
+    outbox_target: str = "slack",
 ) -> Bot:
     """Build the bot. The store must be migrated (Store.migrate) before requests arrive.
 
@@ -61,7 +62,13 @@ def create_app(
     if secret is None and not socket_mode:
         raise SettingsError("SLACK_SIGNING_SECRET", "required", problem="missing")
     core = Core(
-        settings=settings, store=store, client=client, clock=clock, role=role, doorbell=doorbell
+        settings=settings,
+        store=store,
+        client=client,
+        clock=clock,
+        role=role,
+        doorbell=doorbell,
+        outbox_target=outbox_target,
     )
     token = client.token
 

@@ -195,8 +195,14 @@ class Console:
             }
         )
         client = build_slack_client(token=self._token, base_url=self._standin.api_url)
+        # Its outbox messages are its own: a store shared with a live bot keeps the real
+        # Slack's messages for the real Slack.
         self._bot = create_app(
-            settings=settings, client=client, store=store, signing_secret=self._secret
+            settings=settings,
+            client=client,
+            store=store,
+            signing_secret=self._secret,
+            outbox_target="console",
         )
         self._standin.add_user(self._person.id, self._person.name)
         self._standin.add_channel(GENERAL, channel_id=GENERAL_ID, members=[self._person.id])

@@ -52,6 +52,7 @@ class Core:
         workers: int = 16,
         role: Role = "all",
         doorbell: Doorbell | None = None,
+        outbox_target: str = "slack",
     ) -> None:
         self.settings = settings
         self.store = store
@@ -70,6 +71,7 @@ class Core:
             client=client,
             clock=clock,
             remote=doorbell if role == "worker" else None,
+            target=outbox_target,
         )
         SlackOperations(
             store=store, renderer=self.render, clock=clock, approvers=settings.approvers

@@ -60,6 +60,7 @@ class Sender:
         workers: int = 4,
         poll_interval: float = 2.0,
         remote: Doorbell | None = None,
+        target: str = "slack",
     ) -> None:
         self._store = store
         self._client = client
@@ -76,6 +77,8 @@ class Sender:
         self._kicked = 0
         # In a request worker of `ailex serve`, another process sends: kicks ring its bell.
         self._remote = remote
+        self._target = target
+        self._flushing = 0
 
     def register(self, op: str, operation: Operation) -> None:
         """Name an operation that outbox messages can ask for."""
@@ -110,6 +113,7 @@ class Sender:
             payload=payload,
             at=now,
             not_before=now + delay if delay else None,
+            target=self._target,
         )
 
     # -- sending ----------------------------------------------------------------------------
@@ -123,9 +127,9 @@ class Sender:
         self._pool.submit(self._flush_logged, queue)
 
     def idle(self) -> bool:
-        """Whether no kicked flush is queued or running in this process."""
+        """Whether nothing is being sent, or queued to be, in this process."""
         with self._locks_guard:
-            return self._kicked == 0
+            return self._kicked == 0 and self._flushing == 0
 
     def flush(self, queue: str | None = None) -> int:
         """Send due messages now (one queue, or all); return how many Slack took."""
@@ -145,7 +149,7 @@ class Sender:
 
     def _due_queues(self, queue: str | None) -> list[str]:
         with self._store.read() as session:
-            heads = queries.due_heads(session, now=self._clock(), queue=queue)
+            heads = queries.due_heads(session, now=self._clock(), queue=queue, target=self._target)
             return list(dict.fromkeys(head.queue for head in heads))
 
     def _lock_for(self, queue: str) -> threading.Lock:
@@ -159,6 +163,8 @@ class Sender:
             self._wake.set()
             return 0
         sent = 0
+        with self._locks_guard:
+            self._flushing += 1
         try:
             with self._store.write() as session:
                 head = self._take_head(session, queue)
@@ -171,12 +177,14 @@ class Sender:
                 sent += delivered
             return sent
         finally:
+            with self._locks_guard:
+                self._flushing -= 1
             lock.release()
 
     def _take_head(self, session: Session, queue: str) -> _Head | None:
         """Lease the queue's first message if it is due (None when there is none to send)."""
         now = self._clock()
-        heads = queries.due_heads(session, now=now, queue=queue, limit=1)
+        heads = queries.due_heads(session, now=now, queue=queue, limit=1, target=self._target)
         if not heads:
             return None
         head = heads[0]

@@ -85,6 +85,9 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     queue: Mapped[str] = mapped_column(String(64))
+    # Which Slack it is for: the real one, or the console's stand-in (which shares the store
+    # but must never take the real Slack's messages).
+    target: Mapped[str] = mapped_column(String(20), default="slack")
     op: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(10), default="pending")

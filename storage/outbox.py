@@ -35,6 +35,7 @@ _HAS_EARLIER = (
 _DUE = (
     select(OutboxMessage)
     .where(
+        OutboxMessage.target == bindparam("target"),
         OutboxMessage.status == PENDING,
         ~_HAS_EARLIER,
         OutboxMessage.next_attempt_at <= bindparam("now"),
@@ -79,6 +80,7 @@ def enqueue(
     payload: dict[str, Any],
     at: datetime,
     not_before: datetime | None = None,
+    target: str = "slack",
 ) -> int:
     """Add a message to the end of its queue; return its id."""
     return int(
@@ -87,6 +89,7 @@ def enqueue(
             _ENQUEUE,
             {
                 "queue": queue,
+                "target": target,
                 "op": op,
                 "payload": payload,
                 "status": PENDING,
@@ -100,12 +103,18 @@ def enqueue(
 
 
 def due_heads(
-    session: Session, *, now: datetime, queue: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    now: datetime,
+    queue: str | None = None,
+    limit: int = 50,
+    target: str = "slack",
 ) -> Sequence[OutboxMessage]:
-    """The first pending message of each queue, where it is due and not leased."""
+    """The first pending message of each queue for this target, where due and not leased."""
+    params = {"now": now, "limit": limit, "target": target}
     if queue is None:
-        return session.scalars(_DUE, {"now": now, "limit": limit}).all()
-    return session.scalars(_DUE_IN_QUEUE, {"now": now, "limit": limit, "queue": queue}).all()
+        return session.scalars(_DUE, params).all()
+    return session.scalars(_DUE_IN_QUEUE, {**params, "queue": queue}).all()
 
 
 def lease(session: Session, *, message_id: int, now: datetime, until: datetime) -> bool:

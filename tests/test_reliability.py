@@ -281,3 +281,33 @@ def test_secrets_never_reach_slack_the_timeline_or_logs(make_bot, caplog):
             assert value not in sent
             continue
         assert value not in sent and value not in stored and value not in logged
+
+
+def test_a_console_sharing_the_store_never_takes_the_real_slacks_messages(make_bot):
+    from tests.fakes.slack import FakeSlack
+
+    clock = FakeClock()
+    bot = make_bot(clock=clock)
+    channel = declare(bot)
+    bot.slack.server_error("chat.postMessage", status=500, times=2)
+    ack(bot.command("note 진짜 Slack으로", channel=channel))
+    bot.settle()
+    with FakeSlack() as other:
+        from bot.app import create_app
+        from bot.slack import build_slack_client
+
+        console = create_app(
+            settings=bot.settings,
+            client=build_slack_client(token=other.token, base_url=f"{other.url}/api/"),
+            store=bot.store,
+            clock=clock,
+            outbox_target="console",
+        )
+        try:
+            clock.advance(minutes=5)
+            console.core.sender.flush()
+            assert not other.requests
+        finally:
+            console.close()
+    bot.settle()
+    assert any("진짜 Slack으로" in (m["text"] or "") for m in bot.slack.posts(channel))
