@@ -78,9 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings_line(error: SettingsError) -> str:
+    """One line naming the setting, in the configured language when that one is readable."""
+    from bot.messages import Catalogue
+
+    locale = os.environ.get("AILEX_LOCALE", "ko").strip().lower()
+    t = Catalogue(locale if locale in ("ko", "en") else "ko")
     if error.problem == "missing":
-        return f"ailex: {error.variable} is not set (required)"
-    return f"ailex: {error.variable} is invalid: {error.expected}"
+        return t("cli.setting_missing", variable=error.variable)
+    return t("cli.setting_invalid", variable=error.variable, expected=error.expected)
 
 
 def _open_store(settings: Settings) -> Store:

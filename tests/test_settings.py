@@ -84,6 +84,7 @@ def test_bad_setting_stops_start_up_with_one_line(tmp_path, clean_env):
 def test_missing_slack_credentials_stop_serve_with_one_line(tmp_path, clean_env):
     result = _ailex("serve", env=clean_env, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == "ailex: SLACK_BOT_TOKEN is not set (required)"
-    result = _ailex("serve", env={**clean_env, "SLACK_BOT_TOKEN": "xoxb-1"}, cwd=tmp_path)
+    assert result.stderr.strip() == "ailex: SLACK_BOT_TOKEN 설정이 없습니다 (필수)"
+    english = {**clean_env, "AILEX_LOCALE": "en", "SLACK_BOT_TOKEN": "xoxb-1"}
+    result = _ailex("serve", env=english, cwd=tmp_path)
     assert result.stderr.strip() == "ailex: SLACK_SIGNING_SECRET is not set (required)"

@@ -156,6 +156,8 @@ KO: dict[str, str] = {
     "event.report_posted": "보고서 게시",
     "actor.bot": "🤖 봇",
     "cli.no_incident": "장애 #{id}이(가) 없습니다.",
+    "cli.setting_missing": "ailex: {variable} 설정이 없습니다 (필수)",
+    "cli.setting_invalid": "ailex: {variable} 값이 잘못되었습니다: {expected}",
     "cli.no_incidents": "기록된 장애가 없습니다.",
     # errors a user can cause
     "error.unknown_subcommand": "`{word}`은(는) 모르는 명령입니다.",
@@ -331,6 +333,8 @@ EN: dict[str, str] = {
     "event.report_posted": "report posted",
     "actor.bot": "🤖 bot",
     "cli.no_incident": "There is no incident #{id}.",
+    "cli.setting_missing": "ailex: {variable} is not set (required)",
+    "cli.setting_invalid": "ailex: {variable} is invalid: {expected}",
     "cli.no_incidents": "No incidents recorded.",
     "error.unknown_subcommand": "`{word}` is not a command.",
     "error.incident_verb": "`incident` takes `start` or `list`.",
