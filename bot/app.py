@@ -23,6 +23,15 @@ from storage import Store
 log = logging.getLogger(__name__)
 
 
+class _BoltTokenNotice(logging.Filter):
+    """Drops Bolt's start-up notice that SLACK_BOT_TOKEN in the environment is unused: the
+    bot gives Bolt its client on purpose (the token goes through `authorize`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be unused" not in record.getMessage()
+
+
+
 @dataclass
 class Bot:
     """A built bot: the Bolt app and the core behind it."""
@@ -82,6 +91,9 @@ def create_app(
     bolt_client = WebClient(
         base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers
     )
+    bolt_logger = logging.getLogger("slack_bolt")
+    if not any(isinstance(f, _BoltTokenNotice) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_BoltTokenNotice())
     app = App(
         client=bolt_client,
         signing_secret=secret,
@@ -92,7 +104,7 @@ def create_app(
         process_before_response=True,
         ignoring_self_events_enabled=False,
         url_verification_enabled=True,
-        logger=logging.getLogger("slack_bolt"),
+        logger=bolt_logger,
     )
     register_all(app, core)
     return Bot(app=app, core=core)

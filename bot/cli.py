@@ -98,6 +98,8 @@ def _open_store(settings: Settings) -> Store:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
     from bot.app import create_app
     from bot.core import Role
     from bot.doorbell import Doorbell
@@ -130,7 +132,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if socket_mode:
         assert settings.slack_app_token is not None
         log.info("AILEX incident bot: Socket Mode")
-        serve_socket_mode(build(), app_token=settings.slack_app_token.get_secret_value())
+        try:
+            serve_socket_mode(build(), app_token=settings.slack_app_token.get_secret_value())
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            from bot.logs import Redactor
+            from bot.messages import Catalogue
+
+            reason = Redactor(settings.secret_values())(str(exc).splitlines()[0][:200])
+            t = Catalogue(settings.locale)
+            print(t("cli.slack_unreachable", error=reason), file=sys.stderr)
+            return EXIT_FAILED
     else:
         log.info(
             "AILEX incident bot: HTTP on %s:%s (/slack/events, /healthz)", args.host, args.port

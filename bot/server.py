@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -94,9 +96,39 @@ def serve_http(
     _Gunicorn().run()
 
 
-def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
-    """Run over Socket Mode: Slack's requests come down a WebSocket the bot opens."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+# Slack's answers to apps.connections.open that mean the app-level token itself is wrong.
+_APP_TOKEN_REFUSALS = {
+    "invalid_auth",
+    "not_authed",
+    "not_allowed_token_type",
+    "token_revoked",
+    "account_inactive",
+}
+SOCKET_PING_INTERVAL_S = 5
 
+
+def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
+    """Run over Socket Mode: Slack's requests come down a WebSocket the bot opens. Ends on
+    SIGTERM or SIGINT after closing the connection and letting queued work finish."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.settings import SettingsError
+    from bot.slack import slack_error
+
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    handler = SocketModeHandler(bot.app, app_token, ping_interval=SOCKET_PING_INTERVAL_S)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        if error in _APP_TOKEN_REFUSALS:
+            raise SettingsError("SLACK_APP_TOKEN", f"rejected by Slack ({error})") from None
+        raise
     bot.start()
-    SocketModeHandler(bot.app, app_token).start()
+    stopping.wait()
+    log.info("Socket Mode: stopping")
+    handler.close()
+    bot.close()

@@ -157,6 +157,7 @@ KO: dict[str, str] = {
     "actor.bot": "🤖 봇",
     "cli.no_incident": "장애 #{id}이(가) 없습니다.",
     "cli.setting_missing": "ailex: {variable} 설정이 없습니다 (필수)",
+    "cli.slack_unreachable": "ailex: Slack에 연결하지 못했습니다: {error}",
     "cli.setting_invalid": "ailex: {variable} 값이 잘못되었습니다: {expected}",
     "cli.no_incidents": "기록된 장애가 없습니다.",
     # errors a user can cause
@@ -334,6 +335,7 @@ EN: dict[str, str] = {
     "actor.bot": "🤖 bot",
     "cli.no_incident": "There is no incident #{id}.",
     "cli.setting_missing": "ailex: {variable} is not set (required)",
+    "cli.slack_unreachable": "ailex: could not connect to Slack: {error}",
     "cli.setting_invalid": "ailex: {variable} is invalid: {expected}",
     "cli.no_incidents": "No incidents recorded.",
     "error.unknown_subcommand": "`{word}` is not a command.",

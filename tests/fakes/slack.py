@@ -11,9 +11,12 @@ import json
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.fakes.base import FakeServer, Recorded, Response, json_response
+
+if TYPE_CHECKING:
+    from tests.fakes.socket_mode import FakeSocketMode
 
 TOKEN = "xoxb-test-token"
 _NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
@@ -233,6 +236,30 @@ class FakeSlack(FakeServer):
         with self._state:
             self.responses.append({"id": match.group("id"), **(request.json() or {})})
         return Response(200, "ok")
+
+    # -- Socket Mode ----------------------------------------------------------------------------
+    def socket_mode(self, server: FakeSocketMode, *, app_token: str | None = None) -> None:
+        """Answer `apps.connections.open` with a one-time URL of `server` (a FakeSocketMode).
+
+        Slack takes only the app-level token (xapp-) for it, as Bearer: a bot token is
+        `not_allowed_token_type`. The route goes ahead of the Web API's, which takes only the
+        bot token."""
+        from tests.fakes.socket_mode import APP_TOKEN
+
+        self.app_token = app_token or APP_TOKEN
+        self.socket_mode_server = server
+        self.route("POST", r"/api/apps\.connections\.open")(self._apps_connections_open)
+        self._routes.insert(0, self._routes.pop())
+
+    def _apps_connections_open(self, request: Recorded, match: re.Match[str]) -> Response:
+        auth = request.headers.get("authorization", "")
+        if not auth:
+            return json_response({"ok": False, "error": "not_authed"})
+        if auth == f"Bearer {self.token}":
+            return json_response({"ok": False, "error": "not_allowed_token_type"})
+        if auth != f"Bearer {self.app_token}":
+            return json_response({"ok": False, "error": "invalid_auth"})
+        return json_response({"ok": True, "url": self.socket_mode_server.open_url()})
 
     def shared_files(self) -> list[dict[str, Any]]:
         with self._state:
