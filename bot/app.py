@@ -31,7 +31,6 @@ class _BoltTokenNotice(logging.Filter):
         return "will be unused" not in record.getMessage()
 
 
-
 @dataclass
 class Bot:
     """A built bot: the Bolt app and the core behind it."""
