@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 Operation = Callable[[WebClient, dict[str, Any]], dict[str, Any] | None]
 
 LEASE = timedelta(seconds=60)
+_SENT, _RETRY, _REFUSED = "sent", "retry", "refused"
 MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(hours=24)
 
@@ -172,9 +173,11 @@ class Sender:
                 outcome = self._call(head)
                 # Recording how it went and taking the next message share one transaction.
                 with self._store.write() as session:
-                    delivered = self._record(session, head, outcome)
-                    head = self._take_head(session, queue) if delivered else None
-                sent += delivered
+                    result = self._record(session, head, outcome)
+                    # A message to retry later holds its queue back; one sent, or refused for
+                    # good, lets the next one go at once.
+                    head = None if result == _RETRY else self._take_head(session, queue)
+                sent += result == _SENT
             return sent
         finally:
             with self._locks_guard:
@@ -205,12 +208,12 @@ class Sender:
 
     def _record(
         self, session: Session, head: _Head, outcome: dict[str, Any] | BaseException | None
-    ) -> bool:
-        """Record how a message went; True when Slack took it."""
+    ) -> str:
+        """Record how a message went: _SENT, _RETRY (later) or _REFUSED (for good)."""
         now = self._clock()
         if not isinstance(outcome, BaseException):
             queries.mark_sent(session, message_id=head.id, at=now, result=outcome)
-            return True
+            return _SENT
         failure = classify(outcome)
         if failure.transient and now - head.created_at < GIVE_UP_AFTER:
             backoff = timedelta(seconds=min(2 ** min(head.attempts, 10), 300))
@@ -227,7 +230,7 @@ class Sender:
                 failure.error,
                 int(backoff.total_seconds()),
             )
-            return False
+            return _RETRY
         error_id = uuid.uuid4().hex[:8]
         queries.mark_failed(session, message_id=head.id, error=failure.error, at=now)
         log.error(
@@ -240,7 +243,7 @@ class Sender:
             # ours and its traceback belongs in the log (never in Slack).
             exc_info=outcome if not isinstance(outcome, SlackApiError) else None,
         )
-        return False
+        return _REFUSED
 
     # -- background -------------------------------------------------------------------------
     def start(self) -> None:

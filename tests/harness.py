@@ -240,6 +240,10 @@ class BotHarness:
         raise AssertionError("the bot did not settle")
 
     def _idle(self) -> bool:
+        # Nothing in flight first: only then does "nothing due" describe a settled state
+        # (a flush finishing between the two checks could otherwise leave a message due).
+        if self.core.busy():
+            return False
         with self.store.read() as session:
             due = outbox.due_heads(session, now=self.core.clock())
         return not due and not self.core.busy()
