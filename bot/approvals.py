@@ -255,31 +255,56 @@ class Approvals:
     ) -> None:
         """Move a pending request on and record it; when another click, retry or replica
         moved it first (or it just expired), record and raise the refusal instead."""
-        with self._store.write() as session:
-            won = queries.transition(
-                session,
-                request_id=request.id,
-                from_state=queries.PENDING,
-                to_state=to_state,
-                not_expired_at=not_expired_at,
-                **values,
-            )
-            if won:
-                record(
-                    session,
-                    incident_id=request.incident_id,
-                    kind=kind,
-                    actor=actor.user_id,
-                    at=self._clock(),
-                    data=self._event_data(request),
-                )
-                self._redraw(session, request)
-        if not won:
+        moved = self._move(
+            request,
+            from_state=queries.PENDING,
+            to_state=to_state,
+            kind=kind,
+            actor=actor.user_id,
+            not_expired_at=not_expired_at,
+            **values,
+        )
+        if not moved:
             current = self.get(request.id)
             refusal = Refused(f"approval.refused.{current.state}", id=request.id)
             self._record_refusal(current, actor, refusal)
             raise refusal
-        self._sender.kick(incident_queue(request.incident_id))
+
+    def _move(
+        self,
+        request: ApprovalRequest,
+        *,
+        from_state: str,
+        to_state: str,
+        kind: EventKind,
+        actor: str,
+        not_expired_at: datetime | None = None,
+        **values: Any,
+    ) -> bool:
+        """The one way a request changes state: the conditional move, its timeline event and
+        the redrawn message, together; False when the request was not in `from_state`."""
+        with self._store.write() as session:
+            moved = queries.transition(
+                session,
+                request_id=request.id,
+                from_state=from_state,
+                to_state=to_state,
+                not_expired_at=not_expired_at,
+                **values,
+            )
+            if moved:
+                record(
+                    session,
+                    incident_id=request.incident_id,
+                    kind=kind,
+                    actor=actor,
+                    at=self._clock(),
+                    data=self._event_data(request),
+                )
+                self._redraw(session, request)
+        if moved:
+            self._sender.kick(incident_queue(request.incident_id))
+        return moved
 
     # -- executing ----------------------------------------------------------------------------
     def _execute(self, request_id: int, action: Action, extra: dict[str, Any]) -> None:
@@ -381,30 +406,17 @@ class Approvals:
 
     def _expire(self, request_id: int) -> bool:
         now = self._clock()
-        with self._store.write() as session:
-            request = queries.get(session, request_id=request_id)
-            if request is None or request.expires_at > now:
-                return False
-            if not queries.transition(
-                session,
-                request_id=request_id,
-                from_state=queries.PENDING,
-                to_state=queries.EXPIRED,
-                finished_at=now,
-            ):
-                return False
-            record(
-                session,
-                incident_id=request.incident_id,
-                kind=EventKind.REMEDIATION_EXPIRED,
-                actor="bot",
-                at=now,
-                data=self._event_data(request),
-            )
-            self._redraw(session, request)
-            incident_id = request.incident_id
-        self._sender.kick(incident_queue(incident_id))
-        return True
+        request = self.get(request_id)
+        if request.expires_at > now:
+            return False
+        return self._move(
+            request,
+            from_state=queries.PENDING,
+            to_state=queries.EXPIRED,
+            kind=EventKind.REMEDIATION_EXPIRED,
+            actor="bot",
+            finished_at=now,
+        )
 
     def recover(self, *, alive: Callable[[int], bool] = _process_alive) -> int:
         """Mark executions cut off by a crash as interrupted (never re-run them)."""
@@ -424,26 +436,14 @@ class Approvals:
             silent = request.heartbeat_at is None or now - request.heartbeat_at > HEARTBEAT_LOST
             if not (dead_here or silent):
                 continue
-            with self._store.write() as session:
-                if not queries.transition(
-                    session,
-                    request_id=request.id,
-                    from_state=queries.EXECUTING,
-                    to_state=queries.INTERRUPTED,
-                    finished_at=now,
-                ):
-                    continue
-                record(
-                    session,
-                    incident_id=request.incident_id,
-                    kind=EventKind.REMEDIATION_INTERRUPTED,
-                    actor="bot",
-                    at=now,
-                    data=self._event_data(request),
-                )
-                self._redraw(session, request)
-            self._sender.kick(incident_queue(request.incident_id))
-            marked += 1
+            marked += self._move(
+                request,
+                from_state=queries.EXECUTING,
+                to_state=queries.INTERRUPTED,
+                kind=EventKind.REMEDIATION_INTERRUPTED,
+                actor="bot",
+                finished_at=now,
+            )
         return marked
 
     # -- helpers ------------------------------------------------------------------------------

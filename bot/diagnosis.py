@@ -353,19 +353,23 @@ class Diagnoses:
                     finished_at=self._clock(),
                 )
                 if incident_id is not None:
-                    self._sender.enqueue(
-                        session,
-                        queue=diagnosis_queue(run_id),
-                        op="diagnosis.update",
-                        payload={"run_id": run_id},
-                        coalesce=True,
-                    )
+                    self._redraw(session, run_id)
             if incident_id is not None:
                 self._sender.kick(diagnosis_queue(run_id))
 
         diagnosis = diagnose(self._loop, scenario, inputs, on_done=on_done)
         self._finish(run_id, incident_id, diagnosis)
         return diagnosis
+
+    def _redraw(self, session: Any, run_id: int) -> None:
+        """Owe Slack a redraw of the run's message (one waiting redraw stands for several)."""
+        self._sender.enqueue(
+            session,
+            queue=diagnosis_queue(run_id),
+            op="diagnosis.update",
+            payload={"run_id": run_id},
+            coalesce=True,
+        )
 
     def _finish(self, run_id: int, incident_id: int | None, diagnosis: Diagnosis) -> None:
         now = self._clock()
@@ -411,13 +415,7 @@ class Diagnoses:
                         ).model_dump(),
                     },
                 )
-                self._sender.enqueue(
-                    session,
-                    queue=diagnosis_queue(run_id),
-                    op="diagnosis.update",
-                    payload={"run_id": run_id},
-                    coalesce=True,
-                )
+                self._redraw(session, run_id)
             else:
                 self._sender.enqueue(
                     session,

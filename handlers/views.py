@@ -23,6 +23,15 @@ def form_value(view: dict[str, Any], block_id: str) -> str | None:
     return None
 
 
+def submitter(body: dict[str, Any], view: dict[str, Any], *, channel_id: str = "") -> Actor:
+    """Who submitted the form, and the delivery (the view) that carried it."""
+    return Actor(
+        user_id=str((body.get("user") or {}).get("id") or ""),
+        channel_id=channel_id,
+        delivery_key=f"view:{view.get('id')}" if view.get("id") else None,
+    )
+
+
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(view.get("private_metadata") or "{}")
@@ -43,11 +52,7 @@ def register(app: App, core: Core) -> None:
         if not cause:
             ack(response_action="errors", errors={BlockId.CAUSE: core.t("error.cause_required")})
             return
-        actor = Actor(
-            user_id=str((body.get("user") or {}).get("id") or ""),
-            channel_id=str(data.get("channel_id") or ""),
-            delivery_key=f"view:{view.get('id')}" if view.get("id") else None,
-        )
+        actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
         try:
             incident_id = int(data["incident_id"])
         except (KeyError, TypeError, ValueError):
@@ -88,11 +93,7 @@ def register_forms(app: App, core: Core) -> None:
             request_id = int(metadata(view)["request_id"])
         except (KeyError, TypeError, ValueError):
             raise UserError("error.bad_form") from None
-        actor = Actor(
-            user_id=str((body.get("user") or {}).get("id") or ""),
-            channel_id="",
-            delivery_key=f"view:{view.get('id')}" if view.get("id") else None,
-        )
+        actor = submitter(body, view)
         core.approvals.approve(request_id=request_id, actor=actor, with_secret=True)
         ack(
             response_action="update",
@@ -109,11 +110,7 @@ def register_forms(app: App, core: Core) -> None:
             ack(response_action="errors", errors={BlockId.REASON: core.t("modal.reason.required")})
             return
         data = metadata(view)
-        actor = Actor(
-            user_id=str((body.get("user") or {}).get("id") or ""),
-            channel_id=str(data.get("channel_id") or ""),
-            delivery_key=f"view:{view.get('id')}" if view.get("id") else None,
-        )
+        actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
         action = str(data.get("action") or "emergency-deploy")
         text = request_remediation(core, [action, *reason.split()], actor, None, None)
         ack(
