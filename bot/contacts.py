@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from bot.aio import BackgroundLoop
 from bot.messages import Catalogue
 from bot.render import Blocks, chunked_sections, context
 from bot.settings import Settings
@@ -65,9 +66,15 @@ async def _statuses(settings: Settings) -> dict[str, Finding]:
     return statuses
 
 
-def contacts_message(settings: Settings, t: Catalogue) -> tuple[str, Blocks]:
-    """The contact table with live status from each status page (fetched at once)."""
-    statuses = asyncio.run(_statuses(settings))
+def contacts_message(
+    settings: Settings, t: Catalogue, loop: BackgroundLoop
+) -> tuple[str, Blocks]:
+    """The contact table with live status from each status page (fetched at once, on the
+    probes' loop, within the probe timeout)."""
+    try:
+        statuses = loop.submit(_statuses(settings)).result(timeout=settings.probe_timeout + 1)
+    except Exception:  # a status page that never answered shows as unknown, not an error
+        statuses = {}
     lines = [f"*{t('contacts.title')}*"]
     for contact in CONTACTS:
         service = t(contact.service) if t.has(contact.service) else contact.service

@@ -122,7 +122,7 @@ class Core:
         """The runbook's emergency contacts with each provider's live status."""
         from bot.contacts import contacts_message
 
-        return contacts_message(self.settings, self.t)
+        return contacts_message(self.settings, self.t, self.loop)
 
     def start(self) -> None:
         """Mark executions a crash cut off as interrupted, then start the background loops:

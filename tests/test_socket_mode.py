@@ -99,6 +99,19 @@ def served(tmp_path: Path, clean_env: dict[str, str]) -> Iterator[Served]:
                     process.wait(timeout=15)
 
 
+def _serve_once(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `ailex serve` to its end (it is expected to stop on its own)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def _recorded(store_url: str) -> list[Any]:
     store = Store(store_url)
     try:
@@ -254,15 +267,7 @@ def test_socket_mode_without_a_bot_token_stops_naming_it(
             "SLACK_API_URL": f"{slack.url}/api/",
             "AILEX_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
         }
-        result = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _serve_once(env, tmp_path)
         assert result.returncode == 2
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0], result.stderr
@@ -282,15 +287,7 @@ def test_socket_mode_with_a_rejected_app_token_stops_naming_it(
             "SLACK_API_URL": f"{slack.url}/api/",
             "AILEX_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
         }
-        result = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _serve_once(env, tmp_path)
     assert result.returncode == 2
     lines = [line for line in result.stderr.strip().splitlines() if line.startswith("ailex:")]
     assert len(lines) == 1 and "SLACK_APP_TOKEN" in lines[0], result.stderr
