@@ -25,7 +25,7 @@ from bot.actions import Action, action_of
 from bot.aio import BackgroundLoop
 from bot.clock import Clock
 from bot.domain import EventKind
-from bot.incidents import Actor, UserError, claim, incident_queue, record
+from bot.incidents import Actor, UserError, claim, incident_queue, record, take
 from bot.outbox import Sender
 from bot.settings import Settings
 from probes.base import Msg, msg
@@ -186,8 +186,7 @@ class Approvals:
 
     def take(self, actor: Actor) -> None:
         """Take the click's delivery first: a repeated delivery does nothing, records nothing."""
-        with self._store.write() as session:
-            claim(session, actor=actor, at=self._clock())
+        take(self._store, actor=actor, at=self._clock())
 
     def approve(self, *, request_id: int, actor: Actor, with_secret: bool = False) -> None:
         """Approve, if this approval is the one that wins (at most one does); then call

@@ -21,7 +21,7 @@ from bot.approvals import Approvals
 from bot.clock import Clock, utc_now
 from bot.diagnosis import Diagnoses, Diagnosis, run_checks, store_snapshot
 from bot.doorbell import Doorbell
-from bot.incidents import Actor, Duplicate, Incidents, claim
+from bot.incidents import Actor, Duplicate, Incidents, take
 from bot.messages import Catalogue
 from bot.outbox import Sender
 from bot.render import Renderer
@@ -115,8 +115,7 @@ class Core:
     def take(self, actor: Actor) -> None:
         """Take a delivery that changes nothing stored (a button that opens a form); raise
         Duplicate when Slack delivered it before."""
-        with self.store.write() as session:
-            claim(session, actor=actor, at=self.clock())
+        take(self.store, actor=actor, at=self.clock())
 
     def contacts(self) -> tuple[str, list[dict[str, Any]]]:
         """The runbook's emergency contacts with each provider's live status."""

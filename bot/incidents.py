@@ -76,6 +76,13 @@ def claim(session: Session, *, actor: Actor, at: datetime) -> None:
         raise Duplicate(actor.delivery_key)
 
 
+def take(store: Store, *, actor: Actor, at: datetime) -> None:
+    """Take a delivery that changes nothing else stored (a click that opens a form), in a
+    transaction of its own; Duplicate when Slack delivered it before."""
+    with store.write() as session:
+        claim(session, actor=actor, at=at)
+
+
 class Incidents:
     """Declare and run incidents; every method records before Slack is told."""
 
