@@ -66,9 +66,7 @@ async def _statuses(settings: Settings) -> dict[str, Finding]:
     return statuses
 
 
-def contacts_message(
-    settings: Settings, t: Catalogue, loop: BackgroundLoop
-) -> tuple[str, Blocks]:
+def contacts_message(settings: Settings, t: Catalogue, loop: BackgroundLoop) -> tuple[str, Blocks]:
     """The contact table with live status from each status page (fetched at once, on the
     probes' loop, within the probe timeout)."""
     try:
