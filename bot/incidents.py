@@ -163,11 +163,11 @@ class Incidents:
         own_channel = self._settings.incident_channels
         try:
             with self._store.write() as session:
+                claim(session, actor=actor, at=now)
                 if not force:
                     for other in incidents.list_open(session):
                         if same_title(other.title, title):
                             raise SameTitleOpen(other)
-                claim(session, actor=actor, at=now)
                 if not own_channel:
                     existing = incidents.open_in_channel(session, channel_id=actor.channel_id)
                     if existing is not None:

@@ -65,9 +65,8 @@ def test_a_long_note_is_stored_and_reported_whole(bot):
     markdown = bot.slack.shared_files()[0]["content"]
     assert note in markdown
     # The report message carries it whole too, over as many sections as Slack needs.
-    report = next(
-        m for m in bot.slack.posts(channel) if "보고서" in json.dumps(m["blocks"], ensure_ascii=False)
-    )
+    posts = bot.slack.posts(channel)
+    report = next(m for m in posts if "보고서" in json.dumps(m["blocks"], ensure_ascii=False))
     sections = [b["text"]["text"] for b in report["blocks"] if b["type"] == "section"]
     assert all(len(text) <= 3000 for text in sections)
     words = " ".join(sections).split()
