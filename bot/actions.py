@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.incidents import UserError
 from bot.settings import Settings, is_set
+from bot.text import closest
 from remediations.base import Outcome, Preview
 
 PreviewFn = Callable[[Settings, "str | None", datetime], Preview]
@@ -31,6 +32,8 @@ class Action:
     recheck_site: bool = False
     # The SPEC 3.2 variables it cannot be asked for without (said before any preview).
     requires: tuple[str, ...] = ()
+    # How many words may follow the action's name (None: free text, such as a reason).
+    max_words: int | None = 0
 
 
 def _secret(settings: Settings, name: str) -> str | None:
@@ -161,7 +164,12 @@ ACTIONS: dict[str, Action] = {
     action.key: action
     for action in (
         Action(
-            "rollback", _rollback_preview, _rollback_execute, recheck_site=True, requires=_VERCEL
+            "rollback",
+            _rollback_preview,
+            _rollback_execute,
+            recheck_site=True,
+            requires=_VERCEL,
+            max_words=1,
         ),
         Action("kill-idle-connections", _kill_preview, _kill_execute, requires=_DATABASE),
         Action("purge-audit-logs", _purge_preview, _purge_execute, requires=_DATABASE),
@@ -171,9 +179,10 @@ ACTIONS: dict[str, Action] = {
             _emergency_execute,
             reason_required=True,
             requires=_VERCEL,
+            max_words=None,
         ),
-        Action("maintenance", *_MAINTENANCE, requires=_EDGE),
-        Action("ai-degraded", *_AI_DEGRADED, requires=_EDGE),
+        Action("maintenance", *_MAINTENANCE, requires=_EDGE, max_words=1),
+        Action("ai-degraded", *_AI_DEGRADED, requires=_EDGE, max_words=1),
         Action(
             "rotate-openai-key",
             _rotate_preview,
@@ -202,6 +211,12 @@ _ALIASES = {
 }
 
 
+def check_arguments(action: Action, words: list[str]) -> None:
+    """Refuse words the action does not take (`remediate backup now`), never ignore them."""
+    if action.max_words is not None and len(words) > action.max_words:
+        raise UserError("error.extra_arguments", extra=" ".join(words[action.max_words :])[:80])
+
+
 def check_configured(action: Action, settings: Settings) -> None:
     """Raise a UserError naming the settings this action needs and does not have."""
     missing = [variable for variable in action.requires if not is_set(settings, variable)]
@@ -214,5 +229,10 @@ def action_of(word: str) -> Action:
     key = _ALIASES.get(word.strip().lower(), word.strip().lower())
     action = ACTIONS.get(key)
     if action is None:
-        raise UserError("error.unknown_action", action=word[:40], known=", ".join(ACTIONS))
+        raise UserError(
+            "error.unknown_action",
+            suggestion=closest(word, [*ACTIONS, *_ALIASES]),
+            action=word[:40],
+            known=", ".join(ACTIONS),
+        )
     return action

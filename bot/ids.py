@@ -8,6 +8,8 @@ class ActionId(StrEnum):
     DENY = "ailex.deny"
     REMEDIATE = "ailex.remediate"
     RESOLVE = "ailex.resolve"
+    # Declare anyway, though an open incident has the same title.
+    DECLARE_CONFIRM = "ailex.declare.confirm"
     DIAGNOSE = "ailex.diagnose"
     DIAGNOSE_SELECT = "ailex.diagnose.select"
     JWT = "ailex.jwt"

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.domain import EventKind, Severity, Status, phase_boundaries
 from bot.outbox import Sender
 from bot.settings import Settings
-from bot.text import clip
+from bot.text import escape
 from probes.base import Msg, msg
 from storage import Store, deliveries, incidents, timeline
 from storage.models import Incident, TimelineEvent
@@ -30,9 +30,38 @@ TEXT_LIMIT = 3000
 class UserError(Exception):
     """Something the user asked for cannot be done; `message` says why, in their language."""
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: str, *, suggestion: str | None = None, **params: Any) -> None:
         super().__init__(key)
         self.message: Msg = msg(key, **params)
+        if suggestion:
+            # "혹시 `database`?": the known word closest to a typo.
+            self.message = msg(
+                "error.did_you_mean", message=self.message.model_dump(), word=suggestion
+            )
+
+
+class SameTitleOpen(UserError):
+    """An open incident has this title already: point at it, and let the user declare anyway."""
+
+    def __init__(self, incident: Incident) -> None:
+        super().__init__(
+            "error.same_title_open",
+            id=incident.id,
+            title=escape(incident.title),
+            channel=f"<#{incident.channel_id}>" if incident.channel_id else "-",
+        )
+        self.incident = incident
+
+
+def same_title(a: str, b: str) -> bool:
+    """Titles that read the same (case and spacing aside)."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def check_length(text: str, limit: int, key: str) -> None:
+    """Refuse text over `limit` characters, saying the limit; never cut it silently."""
+    if len(text) > limit:
+        raise UserError(key, limit=f"{limit:,}", length=f"{len(text):,}")
 
 
 class Duplicate(Exception):
@@ -120,16 +149,25 @@ class Incidents:
             return timeline.kinds(session, incident_id=incident_id)
 
     # -- flows --------------------------------------------------------------------------------
-    def declare(self, *, title: str, severity: Severity, actor: Actor) -> Incident:
-        """Record a new incident and owe Slack its channel and its card."""
-        title = clip(" ".join(title.split()), TITLE_LIMIT)
+    def declare(
+        self, *, title: str, severity: Severity, actor: Actor, force: bool = False
+    ) -> Incident:
+        """Record a new incident and owe Slack its channel and its card.
+
+        An open incident with the same title is pointed at (SameTitleOpen) unless `force`."""
+        title = " ".join(title.split())
         if not title:
             raise UserError("error.title_required")
+        check_length(title, TITLE_LIMIT, "error.title_too_long")
         now = self._clock()
         own_channel = self._settings.incident_channels
         try:
             with self._store.write() as session:
                 claim(session, actor=actor, at=now)
+                if not force:
+                    for other in incidents.list_open(session):
+                        if same_title(other.title, title):
+                            raise SameTitleOpen(other)
                 if not own_channel:
                     existing = incidents.open_in_channel(session, channel_id=actor.channel_id)
                     if existing is not None:
@@ -184,7 +222,7 @@ class Incidents:
         text = text.strip()
         if not text:
             raise UserError("error.note_empty")
-        text = clip(text, TEXT_LIMIT)
+        check_length(text, TEXT_LIMIT, "error.note_too_long")
         now = self._clock()
         with self._store.write() as session:
             claim(session, actor=actor, at=now)
@@ -255,19 +293,21 @@ class Incidents:
     ) -> Incident:
         """Mark it resolved (복구일시 = now), keep what the team wrote, post the report."""
         now = self._clock()
+        fields = {
+            "cause": cause,
+            "impact": impact,
+            "actions": actions,
+            "prevention_short": prevention_short,
+            "prevention_long": prevention_long,
+        }
+        for value in fields.values():
+            check_length((value or "").strip(), TEXT_LIMIT, "error.field_too_long")
         with self._store.write() as session:
             claim(session, actor=actor, at=now)
             incident = self._lock(session, incident_id, open_only=True)
-            fields = {
-                "cause": cause,
-                "impact": impact,
-                "actions": actions,
-                "prevention_short": prevention_short,
-                "prevention_long": prevention_long,
-            }
             for name, value in fields.items():
                 if value is not None and value.strip():
-                    setattr(incident, name, clip(value.strip(), TEXT_LIMIT))
+                    setattr(incident, name, value.strip())
             incident.resolved_at = now
             self._change_status(session, incident, Status.RESOLVED, actor.user_id, now)
             record(

@@ -68,17 +68,35 @@ def slack_date(dt: datetime, token: str, fallback: str) -> str:
     return f"<!date^{int(dt.timestamp())}^{token}|{fallback}>"
 
 
+def _pieces(line: str, limit: int) -> list[str]:
+    """A line longer than `limit` in pieces that fit, cut at a space where there is one
+    (and never inside an mrkdwn escape such as &amp;), so nothing of it is lost."""
+    pieces = []
+    while len(line) > limit:
+        cut = line.rfind(" ", limit // 2, limit)
+        if cut <= 0:
+            cut = limit
+            amp = line.rfind("&", cut - 5, cut)
+            if amp > 0 and ";" not in line[amp:cut]:
+                cut = amp
+        pieces.append(line[:cut])
+        line = line[cut:].lstrip(" ")
+    return [*pieces, line]
+
+
 def chunked_sections(lines: Iterable[str]) -> Blocks:
-    """Lines packed into as few sections as Slack's 3,000-character limit allows."""
+    """Lines packed into as few sections as Slack's 3,000-character limit allows; a longer
+    line goes on over several sections, whole."""
     blocks: Blocks = []
     current = ""
-    for line in lines:
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > SECTION_LIMIT and current:
-            blocks.append(section(current))
-            current = clip(line, SECTION_LIMIT)
-        else:
-            current = candidate
+    for whole in lines:
+        for line in _pieces(whole, SECTION_LIMIT):
+            candidate = f"{current}\n{line}" if current else line
+            if len(candidate) > SECTION_LIMIT and current:
+                blocks.append(section(current))
+                current = line
+            else:
+                current = candidate
     if current:
         blocks.append(section(current))
     return blocks
@@ -177,7 +195,8 @@ class Renderer:
         if "new" in params and key == "notice.status":
             safe["new"] = self.t(f"status.{params['new']}")
         text = self.t(key, **safe)
-        return text, [section(text)]
+        # A long note goes on over several sections rather than being cut.
+        return text, chunked_sections(text.splitlines())
 
     def help(self) -> Blocks:
         t = self.t

@@ -27,9 +27,13 @@ log = logging.getLogger(__name__)
 # conversations.create errors that another name can fix.
 _NAME_ERRORS = {"name_taken", "invalid_name", "invalid_name_specials", "invalid_name_punctuation"}
 _NAME_ATTEMPTS = 20
+# Pages of conversations.list read when looking for a channel by name.
+_LIST_PAGES = 20
 # Errors of conversations.invite that leave nothing to do.
 _INVITE_DONE = {"already_in_channel", "cant_invite_self"}
 _PIN_DONE = {"already_pinned", "not_pinnable"}
+# Sections of the report message (with its header and notes, within Slack's 50 blocks).
+_REPORT_SECTIONS = 45
 
 
 class Undeliverable(Exception):
@@ -46,6 +50,7 @@ class SlackOperations:
         self._render = renderer
         self._clock = clock
         self._approvers = approvers
+        self._bot_user_id: str | None = None
 
     def register(self, sender: Any) -> None:
         sender.register("channel.create", self.create_channel)
@@ -97,18 +102,39 @@ class SlackOperations:
         date = incident.started_at.astimezone(self._render.zone).strftime("%Y%m%d")
         created: dict[str, Any] | None = None
         error: str | None = None
-        for attempt in range(1, _NAME_ATTEMPTS + 1):
+        attempt, ascii_only = 1, False
+        for _ in range(_NAME_ATTEMPTS):
             name = channel_name(
-                title=incident.title, date=date, incident_id=incident.id, attempt=attempt
+                title=incident.title,
+                date=date,
+                incident_id=incident.id,
+                attempt=attempt,
+                ascii_only=ascii_only,
             )
             try:
                 created = client.conversations_create(name=name, is_private=False)["channel"]
                 break
-            except SlackApiError as exc:
+            except Exception as exc:
                 error = slack_error(exc)
-                if error in _NAME_ERRORS:
+                failure = classify(exc)
+                if error == "name_taken" or (failure.transient and error != "ratelimited"):
+                    # The name may be ours already: a create Slack carried out but answered
+                    # after we stopped waiting (then a retry is told name_taken).
+                    created = self._made_for(client, incident, name)
+                    if created is not None:
+                        break
+                if error == "name_taken":
+                    attempt += 1
                     continue
-                if classify(exc).transient:
+                if error == "invalid_name_specials" and not ascii_only:
+                    ascii_only = True  # this workspace wants Latin letters: romanise
+                    continue
+                if error in _NAME_ERRORS:
+                    attempt += 1
+                    continue
+                if failure.transient:
+                    raise
+                if not isinstance(exc, SlackApiError):
                     raise
                 break
         now = self._clock()
@@ -142,6 +168,37 @@ class SlackOperations:
         if created is not None and response_url:
             self._announce_in_origin(response_url, incident)
         return incident
+
+    def _made_for(self, client: WebClient, incident: Incident, name: str) -> dict[str, Any] | None:
+        """The channel called `name` if the bot made it and no other incident has it (an
+        earlier create of this incident's channel that Slack answered too late)."""
+        try:
+            if self._bot_user_id is None:
+                self._bot_user_id = str(client.auth_test().get("user_id") or "")
+            cursor = None
+            for _ in range(_LIST_PAGES):
+                page = client.conversations_list(
+                    types="public_channel",
+                    exclude_archived=True,
+                    limit=1000,
+                    **({"cursor": cursor} if cursor else {}),
+                )
+                for channel in page.get("channels") or []:
+                    if channel.get("name") == name:
+                        return channel if self._unclaimed(channel, incident) else None
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except Exception as exc:  # the lookup is best effort; the create is retried
+            log.warning("could not look up channel %s: %s", name, exc)
+        return None
+
+    def _unclaimed(self, channel: dict[str, Any], incident: Incident) -> bool:
+        if not self._bot_user_id or channel.get("creator") != self._bot_user_id:
+            return False
+        with self._store.read() as session:
+            other = incidents.for_channel(session, channel_id=str(channel.get("id")))
+        return other is None or other.id == incident.id
 
     def _announce_in_origin(self, response_url: str, incident: Incident) -> None:
         text = self._render.t(
@@ -213,7 +270,13 @@ class SlackOperations:
         markdown = self._markdown(incident)
         text = self._render.t("report.posted", id=incident.id, title=incident.title)
         blocks = [header(self._render.t("report.header", id=incident.id))]
-        blocks += chunked_sections(_markdown_to_mrkdwn(markdown).splitlines())[:45]
+        sections = chunked_sections(_markdown_to_mrkdwn(markdown).splitlines())
+        if len(sections) > _REPORT_SECTIONS:
+            # Slack takes 50 blocks a message: say where it stops; the file has it all.
+            blocks += sections[: _REPORT_SECTIONS - 1]
+            blocks.append(context(self._render.t("report.shortened")))
+        else:
+            blocks += sections
         blocks.append(context(self._render.t("report.file_note")))
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         with self._store.write() as session:

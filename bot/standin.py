@@ -13,7 +13,6 @@ import copy
 import itertools
 import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.channels import MAX_LENGTH as CHANNEL_NAME_LIMIT
+from bot.channels import name_problem
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,6 @@ TEAM_ID = "TCONSOLE"
 TEAM_DOMAIN = "console"
 APP_ID = "ACONSOLE"
 
-_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
 # Slack's limits that a view must keep, or views.open answers invalid_arguments.
 _VIEW_TEXT_LIMIT = 24
 _VIEW_BLOCK_LIMIT = 100
@@ -91,6 +89,7 @@ class Channel:
             "is_archived": False,
             "is_member": viewer in self.members,
             "created": self.created,
+            "creator": BOT_USER_ID if self.created_by_bot else "",
             "num_members": len(self.members),
         }
 
@@ -224,6 +223,7 @@ class SlackStandIn:
             "conversations.create": self._conversations_create,
             "conversations.invite": self._conversations_invite,
             "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
             "conversations.join": self._conversations_join,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -546,14 +546,9 @@ class SlackStandIn:
 
     def _conversations_create(self, request: _Request) -> dict[str, Any]:
         name = request.get("name")
-        if not name:
-            raise SlackError("invalid_name_required")
-        if len(name) > CHANNEL_NAME_LIMIT:
-            raise SlackError("invalid_name_maxlength")
-        if not _CHANNEL_NAME.match(name):
-            raise SlackError("invalid_name_specials")
-        if not name.strip("-_"):
-            raise SlackError("invalid_name_punctuation")
+        problem = name_problem(name)
+        if problem:
+            raise SlackError(problem)
         if any(c.name == name for c in self._channels.values()):
             raise SlackError("name_taken")
         channel = Channel(
@@ -589,6 +584,11 @@ class SlackStandIn:
 
     def _conversations_info(self, request: _Request) -> dict[str, Any]:
         return {"channel": self._channel(request).as_slack()}
+
+    def _conversations_list(self, request: _Request) -> dict[str, Any]:
+        """Every channel on one page (the stand-in's workspace is small)."""
+        channels = [c.as_slack() for c in self._channels.values()]
+        return {"channels": channels, "response_metadata": {"next_cursor": ""}}
 
     def _conversations_join(self, request: _Request) -> dict[str, Any]:
         channel = self._channel(request)

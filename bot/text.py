@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from difflib import get_close_matches
 from zoneinfo import ZoneInfo
 
 from bot.messages import Catalogue
@@ -47,3 +49,12 @@ def escape(text: str) -> str:
 def clip(text: str, limit: int) -> str:
     """At most `limit` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def closest(word: str, known: Iterable[str]) -> str | None:
+    """The known word a typo most likely meant (`databse` -> `database`), or None."""
+    word = word.strip().lower()
+    if not word:
+        return None
+    matches = get_close_matches(word, [k for k in known if k != word], n=1, cutoff=0.6)
+    return matches[0] if matches else None

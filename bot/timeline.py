@@ -16,13 +16,15 @@ def _translated(t: Catalogue, prefix: str, value: Any) -> str:
     return t(key) if t.has(key) else str(value)
 
 
-def describe(event: TimelineEvent, t: Catalogue) -> str:
-    """One line saying what happened (without who and when)."""
+def describe(event: TimelineEvent, t: Catalogue, *, limit: int | None = None) -> str:
+    """One line saying what happened (without who and when); what people typed is whole
+    unless `limit` is given (then cut with an ellipsis, visibly)."""
     data = event.data or {}
     params: dict[str, Any] = {
         key: value for key, value in data.items() if not isinstance(value, dict | list)
     }
-    params["text"] = clip(event.text or "", 500)
+    text = event.text or ""
+    params["text"] = clip(text, limit) if limit is not None else text
     if event.kind == EventKind.STATUS_CHANGED:
         params["from"] = _translated(t, "status", data.get("from"))
         params["to"] = _translated(t, "status", data.get("to"))

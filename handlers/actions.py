@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -9,9 +10,10 @@ from slack_bolt import Ack, App, Respond
 from bot.actions import action_of
 from bot.core import Core
 from bot.diagnosis import scenario_key
+from bot.domain import Severity
 from bot.ids import ActionId
 from bot.incidents import Actor, UserError
-from handlers.commands import open_resolve_modal, request_remediation, start_diagnosis
+from handlers.commands import declare, open_resolve_modal, request_remediation, start_diagnosis
 
 
 def actor_of(body: dict[str, Any]) -> Actor:
@@ -58,6 +60,20 @@ def register(app: App, core: Core) -> None:
         if incident.resolved_at is not None:
             raise UserError("error.incident_resolved", id=incident.id)
         core.spawn(open_resolve_modal, core, incident.id, body["trigger_id"], actor, respond)
+
+    @app.action(ActionId.DECLARE_CONFIRM.value)
+    def on_declare_confirm(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        try:
+            wanted = json.loads(_value(action))
+            severity = Severity(wanted["severity"])
+            title = str(wanted["title"])
+        except (ValueError, KeyError, TypeError):
+            raise UserError("error.bad_button") from None
+        text = declare(core, title=title, severity=severity, actor=actor_of(body), force=True)
+        core.spawn(respond, text=text, response_type="ephemeral", replace_original=True)
 
     def on_diagnose(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.actions import action_of, check_configured
+from bot.actions import action_of, check_arguments, check_configured
 from bot.core import Core
 from bot.diagnosis import scenario_key
-from bot.incidents import Actor, Duplicate, UserError
-from bot.render import section
+from bot.domain import Severity
+from bot.ids import ActionId
+from bot.incidents import Actor, Duplicate, SameTitleOpen, UserError
+from bot.render import actions, button, section
 from handlers.parse import Command, Name, ParseError, parse
 
 SLASH_COMMAND = "/ailex"
@@ -51,6 +54,8 @@ def register(app: App, core: Core) -> None:
 def _usage(core: Core, ack: Ack, error: ParseError) -> None:
     t = core.t
     reason = t(f"error.{error.reason}", **error.params)
+    if error.suggestion:
+        reason = t("error.did_you_mean", message=reason, word=error.suggestion)
     if error.usage is None:
         ephemeral(ack, reason, [section(reason), *core.render.help()])
         return
@@ -71,12 +76,27 @@ def _help(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) ->
 
 def _incident_start(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
     assert cmd.severity is not None
-    incident = core.incidents.declare(title=cmd.text, severity=cmd.severity, actor=actor)
+    try:
+        text = declare(core, title=cmd.text, severity=cmd.severity, actor=actor)
+    except SameTitleOpen as open_one:
+        # Point at the open incident; a second one with this title only on purpose.
+        reason = core.t.render(open_one.message)
+        value = json.dumps({"severity": cmd.severity.value, "title": cmd.text})
+        confirm = button(
+            core.t("declare.confirm_button"), ActionId.DECLARE_CONFIRM, value, style="danger"
+        )
+        ephemeral(ack, reason, [section(reason), actions(confirm)])
+        return
+    ephemeral(ack, text)
+
+
+def declare(
+    core: Core, *, title: str, severity: Severity, actor: Actor, force: bool = False
+) -> str:
+    """Declare the incident; return what to tell the declarer."""
+    incident = core.incidents.declare(title=title, severity=severity, actor=actor, force=force)
     key = "declare.ack_channel" if core.settings.incident_channels else "declare.ack_here"
-    ephemeral(
-        ack,
-        core.t(key, id=incident.id, severity=incident.severity, title=incident.title),
-    )
+    return core.t(key, id=incident.id, severity=incident.severity, title=incident.title)
 
 
 def _incident_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
@@ -194,6 +214,7 @@ def request_remediation(
     if incident.resolved_at is not None:
         raise UserError("error.incident_resolved", id=incident.id)
     action = action_of(args[0])
+    check_arguments(action, args[1:])
     check_configured(action, core.settings)
     argument = " ".join(args[1:]).strip() or None
     name = core.t(f"action.{action.key}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from bot.domain import Severity, Status
+from bot.text import closest
 
 
 class Name(StrEnum):
@@ -34,10 +37,14 @@ class Command:
 class ParseError(Exception):
     """The text is not a command; show `usage` (a help entry key) with `reason`."""
 
-    def __init__(self, reason: str, usage: str | None = None, **params: str) -> None:
+    def __init__(
+        self, reason: str, usage: str | None = None, *, suggestion: str | None = None, **params: Any
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.usage = usage
+        # A known word close to what was typed ("혹시 `database`?"), when there is one.
+        self.suggestion = suggestion
         self.params = params
 
 
@@ -66,7 +73,11 @@ _STATUS_WORDS = {
     "복구확인": Status.MONITORING,
 }  # fmt: skip
 
+# Slack sends at most this much command text; anything longer is refused, never cut.
 MAX_TEXT = 4000
+# Words that look like a severity and are not one (P0, P4, p9, SEV1): a typo, not a title.
+# P95 and P99 are latency percentiles and make fine titles.
+_SEVERITY_LIKE = re.compile(r"^(?:[Pp]\d|(?:sev|SEV|Sev)[-_]?\d)$")
 
 
 def unescape_slack(text: str) -> str:
@@ -81,41 +92,51 @@ def _severity(word: str) -> Severity | None:
         return None
 
 
+def _no_more(rest: str, usage: str) -> None:
+    """Refuse words after a command that takes none (`report foo`, `severity P1 now`)."""
+    if rest:
+        raise ParseError("extra_arguments", usage, extra=rest[:80])
+
+
 def parse(text: str | None) -> Command:
     """Read one `/ailex ...` text; any text at all gives a Command or a ParseError."""
-    text = unescape_slack((text or "").replace("\u00a0", " ")).strip()[:MAX_TEXT]
+    text = unescape_slack((text or "").replace("\u00a0", " ")).strip()
+    if len(text) > MAX_TEXT:
+        raise ParseError("text_too_long", None, limit=f"{MAX_TEXT:,}", length=f"{len(text):,}")
     if not text:
         return Command(Name.HELP)
     head, _, rest = text.partition(" ")
     rest = rest.strip()
     word = _WORDS.get(head.lower())
     if word is None:
-        raise ParseError("unknown_subcommand", None, word=head[:40])
+        candidates = [known for known in _WORDS if known.isalnum()]
+        raise ParseError(
+            "unknown_subcommand", None, suggestion=closest(head, candidates), word=head[:40]
+        )
 
     if word == "help":
         return Command(Name.HELP)
     if word == "incident":
         return _incident(rest)
     if word == "status":
-        if not rest:
-            return Command(Name.STATUS)
-        status = _STATUS_WORDS.get(rest.replace(" ", "").lower())
-        if status is None:
-            raise ParseError("bad_status", "set_status", value=rest[:40])
-        return Command(Name.STATUS, status=status)
+        return _status(rest)
     if word == "note":
         if not rest:
             raise ParseError("note_empty", "note")
         return Command(Name.NOTE, text=rest)
     if word == "severity":
-        severity = _severity(rest)
+        first, _, extra = rest.partition(" ")
+        severity = _severity(first)
         if severity is None:
-            raise ParseError("bad_severity", "severity", value=rest[:40])
+            raise ParseError("bad_severity", "severity", value=first[:40])
+        _no_more(extra.strip(), "severity")
         return Command(Name.SEVERITY, severity=severity)
     if word == "diagnose":
         if not rest:
             raise ParseError("scenario_missing", "diagnose")
-        return Command(Name.DIAGNOSE, args=tuple(rest.split()))
+        scenario, _, extra = rest.partition(" ")
+        _no_more(extra.strip(), "diagnose")
+        return Command(Name.DIAGNOSE, args=(scenario,))
     if word == "remediate":
         if not rest:
             raise ParseError("action_missing", "remediate")
@@ -123,21 +144,45 @@ def parse(text: str | None) -> Command:
     if word == "resolve":
         return Command(Name.RESOLVE, text=rest)
     if word == "report":
+        _no_more(rest, "report")
         return Command(Name.REPORT)
+    _no_more(rest, "contacts")
     return Command(Name.CONTACTS)
+
+
+def _status(rest: str) -> Command:
+    """`status`, or `status <status>` (a Korean status may be two words: 원인 파악)."""
+    if not rest:
+        return Command(Name.STATUS)
+    words = rest.split()
+    for count in range(len(words), 0, -1):
+        status = _STATUS_WORDS.get("".join(words[:count]).lower())
+        if status is not None:
+            _no_more(" ".join(words[count:]), "set_status")
+            return Command(Name.STATUS, status=status)
+    raise ParseError(
+        "bad_status",
+        "set_status",
+        suggestion=closest(words[0], list(_STATUS_WORDS)),
+        value=rest[:40],
+    )
 
 
 def _incident(rest: str) -> Command:
     verb, _, remainder = rest.partition(" ")
     action = _INCIDENT_WORDS.get(verb.lower())
+    remainder = remainder.strip()
     if action == "list":
+        _no_more(remainder, "incident_list")
         return Command(Name.INCIDENT_LIST)
     if action != "start":
-        raise ParseError("incident_verb", "incident_start")
-    remainder = remainder.strip()
+        suggestion = closest(verb, list(_INCIDENT_WORDS)) if verb else None
+        raise ParseError("incident_verb", "incident_start", suggestion=suggestion)
     first, _, title = remainder.partition(" ")
     severity = _severity(first)
     if severity is None:
+        if _SEVERITY_LIKE.match(first):
+            raise ParseError("bad_severity", "incident_start", value=first)
         severity, title = Severity.P2, remainder
     title = title.strip()
     if not title:

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 
 from bot.core import Core
 from bot.ids import BlockId, CallbackId
-from bot.incidents import Actor, UserError
+from bot.incidents import TEXT_LIMIT, Actor, UserError
 
 
 def form_value(view: dict[str, Any], block_id: str) -> str | None:
@@ -49,8 +49,12 @@ def register(app: App, core: Core) -> None:
     def on_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         data = metadata(view)
         cause = form_value(view, BlockId.CAUSE)
+        # Every wrong field at once, as `errors`: Slack keeps what was typed in the others.
+        errors = _too_long(core, view, RESOLVE_FIELDS)
         if not cause:
-            ack(response_action="errors", errors={BlockId.CAUSE: core.t("error.cause_required")})
+            errors.setdefault(BlockId.CAUSE, core.t("error.cause_required"))
+        if errors:
+            ack(response_action="errors", errors=errors)
             return
         actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
         try:
@@ -67,6 +71,27 @@ def register(app: App, core: Core) -> None:
             prevention_long=form_value(view, BlockId.PREVENTION_LONG),
         )
         ack()
+
+
+RESOLVE_FIELDS = (
+    BlockId.CAUSE,
+    BlockId.IMPACT,
+    BlockId.ACTIONS,
+    BlockId.PREVENTION_SHORT,
+    BlockId.PREVENTION_LONG,
+)
+
+
+def _too_long(core: Core, view: dict[str, Any], block_ids: tuple[BlockId, ...]) -> dict[str, str]:
+    """The fields over the stored limit, each with the limit in characters."""
+    errors: dict[str, str] = {}
+    for block_id in block_ids:
+        value = (form_value(view, block_id) or "").strip()
+        if len(value) > TEXT_LIMIT:
+            errors[block_id] = core.t(
+                "error.field_too_long", limit=f"{TEXT_LIMIT:,}", length=f"{len(value):,}"
+            )
+    return errors
 
 
 def _result_view(core: Core, title: str, text: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 AILEX = Path(sys.executable).with_name("ailex")
-CHANNEL = re.compile(r"#(inc-\d{8}-[a-z0-9-]+)")
+CHANNEL = re.compile(r"#(inc-\d{8}-[\w-]+)")
 
 
 @dataclass

@@ -55,6 +55,15 @@ def test_channel_names_follow_slacks_rules(client: WebClient):
     assert error_of(client.conversations_create, name="inc-20261126-db-daun") == "name_taken"
     assert error_of(client.conversations_create, name="Inc DB") == "invalid_name_specials"
     assert error_of(client.conversations_create, name="x" * 81) == "invalid_name_maxlength"
+    # Like Slack, lowercase letters of any script: a Korean reader's channel name.
+    korean = client.conversations_create(name="inc-20261126-결제-api-다운")["channel"]
+    assert korean["name"] == "inc-20261126-결제-api-다운"
+    for bad in ("inc-결제.api", "inc-결제 다운", "inc-다운!", "inc-API"):
+        assert error_of(client.conversations_create, name=bad) == "invalid_name_specials"
+    # The bot finds a channel it made by its name (after a create answered too late).
+    listed = client.conversations_list(types="public_channel", exclude_archived=True)
+    found = [c for c in listed["channels"] if c["name"] == "inc-20261126-결제-api-다운"]
+    assert found and found[0]["id"] == korean["id"] and found[0]["creator"] == "UAILEXBOT"
 
 
 def test_inviting_twice_is_already_in_channel_and_the_first_invite_is_told(

@@ -48,7 +48,7 @@ def test_incident_start_creates_channel_invites_declarer_and_posts_card(bot):
     bot.settle()
 
     (channel,) = bot.slack.channels.values()
-    assert re.fullmatch(r"inc-\d{8}-gyeolje-api-daun", channel["name"])
+    assert re.fullmatch(r"inc-\d{8}-결제-api-다운", channel["name"])
     assert "U_ALICE" in bot.slack.members[channel["id"]]
 
     card = flat(card_blocks(bot, channel["id"]))
@@ -82,11 +82,51 @@ def test_channel_name_uses_kst_date(make_bot):
     assert bot.slack.channels[channel]["name"] == "inc-20261126-login-broken"
 
 
-def test_korean_only_title_gives_valid_channel_name(bot):
-    channel = declare(bot, "incident start 서버 다운")
+def test_korean_only_title_gives_a_channel_name_a_korean_reader_can_read(bot):
+    channel = declare(bot, "incident start 서버 다운!")
     name = bot.slack.channels[channel]["name"]
-    assert re.fullmatch(r"inc-\d{8}-[a-z0-9-]+", name)
-    assert name.endswith("seobeo-daun")
+    assert re.fullmatch(r"inc-\d{8}-서버-다운", name)
+
+
+def test_channel_name_is_the_titles_first_words_within_80_characters(bot):
+    title = "결제 API 다운, 카드 승인 실패. 고객 문의 폭주 (토스 PG)"
+    channel = declare(bot, f"incident start P1 {title}")
+    name = bot.slack.channels[channel]["name"]
+    assert re.fullmatch(r"inc-\d{8}-결제-api-다운-카드", name)
+    long_word = "가" * 120
+    other = declare(bot, f"incident start P1 {long_word}", channel="C_OTHER")
+    name = bot.slack.channels[other]["name"]
+    assert len(name) == 80 and re.fullmatch(r"inc-\d{8}-가+", name)
+
+
+def test_a_workspace_refusing_korean_names_gets_the_romanised_name(bot):
+    bot.slack.fail_method("conversations.create", "invalid_name_specials")
+    channel = declare(bot, "incident start P1 결제 API 다운")
+    names = [r.arg("name") for r in bot.slack.calls("conversations.create")]
+    assert [re.sub(r"\d{8}", "D", n) for n in names] == [
+        "inc-D-결제-api-다운",
+        "inc-D-gyeolje-api-daun",
+    ]
+    assert bot.slack.channels[channel]["name"] == names[1]
+
+
+def test_a_create_answered_after_the_timeout_leaves_one_channel(make_bot):
+    # Slack makes the channel at once but answers after the bot stopped waiting (1 s).
+    bot = make_bot(slack_timeout=1)
+    bot.slack.answer_late("conversations.create", seconds=2.5)
+    for number in range(1, 4):  # more channels than one page of conversations.list
+        bot.slack.channels[f"CPRE{number}"] = {"id": f"CPRE{number}", "name": f"general-{number}"}
+    ack(bot.command("incident start P1 결제 API 다운"))
+    bot.settle(timeout=20)
+    made = [c for c in bot.slack.channels.values() if c["name"].startswith("inc-")]
+    assert [re.sub(r"\d{8}", "D", c["name"]) for c in made] == ["inc-D-결제-api-다운"]
+    with bot.store.read() as session:
+        (incident,) = incidents.list_all(session)
+        assert incident.channel_id == made[0]["id"]
+        kinds = [e.kind for e in timeline.for_incident(session, incident_id=incident.id)]
+    assert kinds.count("channel_created") == 1 and "channel_failed" not in kinds
+    assert "U_ALICE" in bot.slack.members[made[0]["id"]]
+    assert bot.slack.posts(made[0]["id"]), "the card goes into the one channel"
 
 
 def test_emoji_only_title_falls_back_to_incident_number(bot):
@@ -96,16 +136,24 @@ def test_emoji_only_title_falls_back_to_incident_number(bot):
 
 def test_channel_name_collision_takes_next_free_name(bot):
     first = declare(bot, "incident start P2 API 느림")
-    second = declare(bot, "incident start P3 API 느림", channel="C_OTHER")
+    # A different title whose first words give the same name.
+    second = declare(bot, "incident start P3 API 느림!", channel="C_OTHER")
     names = {bot.slack.channels[c]["name"] for c in (first, second)}
     base = bot.slack.channels[first]["name"]
     assert names == {base, f"{base}-2"}
 
 
 def test_long_title_is_cut_to_slacks_80_characters(bot):
-    channel = declare(bot, "incident start P2 " + "very long title " * 20)
+    channel = declare(bot, "incident start P2 " + "supercalifragilistic " * 9)
     name = bot.slack.channels[channel]["name"]
-    assert len(name) <= 80 and re.fullmatch(r"[a-z0-9-]+", name)
+    # Cut between words: three whole words fit after inc-YYYYMMDD-.
+    assert re.fullmatch(r"inc-\d{8}(-supercalifragilistic){3}", name)
+
+
+def test_a_title_over_the_limit_is_refused_with_the_limit(bot):
+    answer = ack(bot.command("incident start P2 " + "가" * 201))
+    assert "200" in answer and "201" in answer
+    assert not bot.slack.calls("conversations.create")
 
 
 def test_default_severity_is_p2(bot):

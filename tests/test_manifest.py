@@ -19,6 +19,7 @@ METHOD_SCOPES = {
     "chat.postEphemeral": "chat:write",
     "conversations.create": "channels:manage",
     "conversations.invite": "channels:manage",
+    "conversations.list": "channels:read",
     "pins.add": "pins:write",
     "views.open": None,
     "views.update": None,
@@ -65,5 +66,17 @@ def test_manifest_scopes_cover_every_method_the_bot_calls_and_no_more(bot):
     needed = {METHOD_SCOPES[m] for m in called} - {None}
     granted = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert needed <= granted
-    # Beyond what calls need: commands for /ailex, chat:write.public for declaring channels.
-    assert granted - needed <= {"commands", "chat:write.public"}
+    # Beyond what calls need: commands for /ailex, chat:write.public for declaring channels,
+    # channels:read for the lookup after a conversations.create that timed out (below).
+    assert granted - needed <= {"commands", "chat:write.public", "channels:read"}
+
+
+def test_manifest_grants_the_lookup_after_a_channel_create_that_timed_out(make_bot):
+    bot = make_bot(slack_timeout=1)
+    bot.slack.answer_late("conversations.create", seconds=2)
+    ack(bot.command("incident start P1 결제 API 다운"))
+    bot.settle(timeout=20)
+    called = {r.path.removeprefix("/api/") for r in bot.slack.requests}
+    assert "conversations.list" in called
+    granted = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert {METHOD_SCOPES[m] for m in called if m in METHOD_SCOPES} - {None} <= granted

@@ -110,7 +110,7 @@ def test_serve_answers_healthz_and_signed_commands(serve, slack):
     assert _command(url, "incident start P1 서버 다운", trigger="t2").status_code == 200
     slack.wait_for(lambda: slack.channels and slack.all_posts())
     (channel,) = slack.channels.values()
-    assert channel["name"].endswith("seobeo-daun")
+    assert channel["name"].endswith("-서버-다운")
 
 
 def test_kill_dash_nine_loses_no_recorded_event(serve, slack, tmp_path):

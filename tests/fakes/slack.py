@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from tests.fakes.socket_mode import FakeSocketMode
 
 TOKEN = "xoxb-test-token"
-_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
+# Slack's channel names: lowercase letters of any script, digits, hyphens, underscores.
+_NAME = re.compile(r"^[\w-]{1,80}$")
 
 
 def _loads(value: str | None) -> Any:
@@ -46,6 +47,8 @@ class FakeSlack(FakeServer):
         self.views: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, Any]] = {}
         self.pins: list[tuple[str, str]] = []
+        # Methods whose real answer comes late: method -> [seconds, times left].
+        self._late: dict[str, list[float]] = {}
         self.route("POST", r"/api/(?P<method>[a-zA-Z.]+)")(self._api)
         self.route("POST", r"/response/(?P<id>[^/]+)")(self._response)
         self.route("POST", r"/upload/(?P<id>[^/]+)")(self._upload)
@@ -80,6 +83,11 @@ class FakeSlack(FakeServer):
             Response(200, {"ok": True}, delay=seconds),
             times=times,
         )
+
+    def answer_late(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Carry the call out at once, as Slack does, but answer only after `seconds` (a
+        client with a shorter timeout never hears that it worked)."""
+        self._late[method] = [seconds, times]
 
     # -- inspection -------------------------------------------------------------------------
     def calls(self, method: str) -> list[Recorded]:
@@ -122,7 +130,17 @@ class FakeSlack(FakeServer):
             return json_response({"ok": False, "error": "unknown_method"})
         with self._state:
             body = handler(request)
-        return json_response({"ok": True, **body} if "error" not in body else {"ok": False, **body})
+            late = self._late.get(method)
+            delay = 0.0
+            if late:
+                delay, late[1] = late[0], late[1] - 1
+                if late[1] <= 0:
+                    del self._late[method]
+        response = json_response(
+            {"ok": True, **body} if "error" not in body else {"ok": False, **body}
+        )
+        response.delay = delay
+        return response
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
@@ -132,7 +150,7 @@ class FakeSlack(FakeServer):
 
     def _m_conversations_create(self, request: Recorded) -> dict[str, Any]:
         name = request.arg("name") or ""
-        if not _NAME.match(name):
+        if not _NAME.match(name) or name != name.lower() or not name.strip("-_"):
             return {"error": "invalid_name_specials"}
         if self.channel_named(name):
             return {"error": "name_taken"}
@@ -141,10 +159,23 @@ class FakeSlack(FakeServer):
             "id": channel_id,
             "name": name,
             "is_private": request.arg("is_private") == "true",
+            "creator": "UBOT",
         }
         self.channels[channel_id] = channel
         self.members[channel_id] = {"UBOT"}
         return {"channel": channel}
+
+    def _m_conversations_list(self, request: Recorded) -> dict[str, Any]:
+        """Public channels, two a page (so that callers must follow the cursor)."""
+        ordered = [c for c in self.channels.values() if not c.get("is_private")]
+        start = int(request.arg("cursor") or 0)
+        page = ordered[start : start + 2]
+        more = start + 2 < len(ordered)
+        channels = [{**c, "is_member": "UBOT" in self.members.get(c["id"], set())} for c in page]
+        return {
+            "channels": channels,
+            "response_metadata": {"next_cursor": str(start + 2) if more else ""},
+        }
 
     def _m_conversations_invite(self, request: Recorded) -> dict[str, Any]:
         channel = request.arg("channel") or ""
