@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -19,6 +20,8 @@ class Name(StrEnum):
     REMEDIATE = "remediate"
     RESOLVE = "resolve"
     REPORT = "report"
+    REPORT_EDIT = "report_edit"
+    STARTED = "started"
     CONTACTS = "contacts"
 
 
@@ -52,12 +55,14 @@ _WORDS: dict[str, str] = {
     "remediate": "remediate", "조치": "remediate",
     "resolve": "resolve", "해결": "resolve", "복구": "resolve",
     "report": "report", "보고서": "report",
+    "started": "started", "발생": "started", "발생일시": "started", "발생시각": "started",
     "contacts": "contacts", "연락처": "contacts",
 }  # fmt: skip
 _INCIDENT_WORDS = {
     "start": "start", "declare": "start", "시작": "start", "선언": "start",
     "list": "list", "목록": "list", "ls": "list",
 }  # fmt: skip
+_REPORT_EDIT_WORDS = {"edit", "수정", "고치기", "편집"}
 _STATUS_WORDS = {
     "investigating": Status.INVESTIGATING, "조사중": Status.INVESTIGATING,
     "조사": Status.INVESTIGATING,
@@ -67,6 +72,8 @@ _STATUS_WORDS = {
 }  # fmt: skip
 
 MAX_TEXT = 4000
+# `started HH:MM` or `started YYYY-MM-DD HH:MM` (the values are checked when applied).
+_STARTED_TEXT = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}\s+)?\d{1,2}:\d{2}$")
 
 
 def unescape_slack(text: str) -> str:
@@ -123,7 +130,17 @@ def parse(text: str | None) -> Command:
     if word == "resolve":
         return Command(Name.RESOLVE, text=rest)
     if word == "report":
+        if rest.lower() in _REPORT_EDIT_WORDS:
+            return Command(Name.REPORT_EDIT)
+        if rest:
+            raise ParseError("report_verb", "report_edit", value=rest[:40])
         return Command(Name.REPORT)
+    if word == "started":
+        if not rest:
+            raise ParseError("started_missing", "started")
+        if not _STARTED_TEXT.match(rest):
+            raise ParseError("started_format", "started", value=rest[:40])
+        return Command(Name.STARTED, text=rest)
     return Command(Name.CONTACTS)
 
 
