@@ -107,9 +107,7 @@ def impact_time(
     local_now = now.astimezone(zone)
     try:
         if year is None:
-            at = local_now.replace(
-                hour=int(hour), minute=int(minute), second=0, microsecond=0
-            )
+            at = local_now.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
             if at > local_now:
                 at = _same_time_day_before(at, zone)
         else:

@@ -78,7 +78,7 @@ class People:
     def name(self, user_id: str) -> str:
         return self.names([user_id])[user_id]
 
-    def _cached(self, user_id: str) -> str | None | object:
+    def _cached(self, user_id: str) -> str | object | None:
         now = self._clock()
         with self._lock:
             entry = self._cache.get(user_id)

@@ -13,7 +13,6 @@ from bot.text import fmt_datetime, fmt_duration, fmt_time
 from bot.timeline import describe
 from storage.models import Incident, TimelineEvent
 
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

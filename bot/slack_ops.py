@@ -16,8 +16,8 @@ from bot.clock import Clock
 from bot.diagnosis_view import render_run
 from bot.domain import EventKind
 from bot.incidents import record
-from bot.render import Renderer, chunked_sections, context, header
 from bot.people import People, fallback
+from bot.render import Renderer, chunked_sections, context, header
 from bot.report import people_in, render_markdown, report_filename
 from bot.slack import SLACK_TIMEOUT_S, classify, slack_error
 from bot.text import escape
@@ -338,9 +338,7 @@ class SlackOperations:
         mention: Callable[[str], str] = lambda user: f"<@{user}>"  # noqa: E731
         if names:
             known = (
-                self._people.names(people_in(incident, events))
-                if self._people is not None
-                else {}
+                self._people.names(people_in(incident, events)) if self._people is not None else {}
             )
             mention = lambda user: escape(known.get(user) or fallback(user))  # noqa: E731
         return render_markdown(
