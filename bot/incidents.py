@@ -314,7 +314,9 @@ class Incidents:
             claim(session, actor=actor, at=now)
             incident = self._lock(session, incident_id, open_only=True)
             if impact_started is not None:
-                self._record_impact_start(session, incident, impact_started, actor.user_id, now)
+                events = timeline.for_incident(session, incident_id=incident_id)
+                if _minute(impact_started_of(events)) != _minute(impact_started):
+                    self._record_impact_start(session, incident, impact_started, actor.user_id, now)
             fields = {
                 "cause": cause,
                 "impact": impact,

@@ -148,7 +148,8 @@ def open_resolve_modal(
         )
     except Exception:
         if respond is not None:
-            respond(text=core.t("error.modal_failed"), response_type="ephemeral")
+            key = "error.edit_modal_failed" if edit else "error.modal_failed"
+            respond(text=core.t(key), response_type="ephemeral")
         raise
 
 
@@ -162,7 +163,7 @@ def _report_edit(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Resp
     incident = _incident_here(core, actor)
     trigger_id = actor.delivery_key.split(":", 1)[1] if actor.delivery_key else None
     if not trigger_id:
-        raise UserError("error.modal_failed")
+        raise UserError("error.edit_modal_failed")
     ack()
     core.spawn(open_resolve_modal, core, incident.id, trigger_id, actor, respond, edit=True)
 

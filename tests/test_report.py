@@ -424,3 +424,68 @@ def test_report_with_an_unknown_word_is_refused_with_usage(bot):
     channel = declare(bot)
     answer = ack(bot.command("report eidt", channel=channel))
     assert "eidt" in answer and "report edit" in answer
+
+
+def test_resolve_form_shows_the_start_already_set_and_keeps_it_without_a_second_record(
+    make_bot,
+):
+    clock = FakeClock()
+    bot = make_bot(clock=clock)
+    channel = declare(bot)
+    clock.advance(minutes=5)
+    ack(bot.command("started 13:40", channel=channel))
+    bot.command("resolve", channel=channel)
+    bot.settle()
+    view = bot.slack.views[-1]["view"]
+    (field,) = [b for b in view["blocks"] if b.get("block_id") == "impact_started"]
+    assert field["element"]["initial_value"] == "2026-11-26 13:40"
+    bot.submit_view(view, {"cause": "원인", "impact_started": "2026-11-26 13:40"})
+    bot.settle()
+    assert [e.kind for e in _events(bot)].count("impact_started") == 1
+    assert "- 발생일시: 2026-11-26 13:40 KST" in _markdown(bot)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "arg"),
+    [
+        ("report edit", "report_edit", ""),
+        ("보고서 수정", "report_edit", ""),
+        ("started 13:40", "started", "13:40"),
+        ("발생 2026-11-26 13:40", "started", "2026-11-26 13:40"),
+        ("발생일시 9:05", "started", "9:05"),
+    ],
+)
+def test_report_edit_and_started_parse(text, name, arg):
+    from handlers.parse import parse
+
+    command = parse(text)
+    assert (command.name, command.text) == (name, arg)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("started", "started_missing"), ("started 오후 1시", "started_format")],
+)
+def test_started_without_a_time_is_a_usage_error(text, reason):
+    from handlers.parse import ParseError, parse
+
+    with pytest.raises(ParseError) as error:
+        parse(text)
+    assert (error.value.reason, error.value.usage) == (reason, "started")
+
+
+def test_english_report_names_the_changes_in_english(make_bot):
+    clock = FakeClock()
+    bot = make_bot(clock=clock, AILEX_LOCALE="en")
+    channel = declare(bot, "incident start P1 Checkout down")
+    clock.advance(minutes=5)
+    assert "2026-11-26 13:40 KST" in ack(bot.command("started 13:40", channel=channel))
+    ack(bot.command("severity P2", channel=channel))
+    ack(bot.command("resolve bad deploy", channel=channel))
+    bot.settle()
+    markdown = _markdown(bot)
+    assert "- Started: 2026-11-26 13:40 KST" in markdown
+    # (the space before a parenthesis may differ by locale; the change history may not)
+    assert re.search(r"- Severity: P2 ?\(partial outage\) \(changed: P1 → P2\)", markdown)
+    assert "impact start set: 2026-11-26 13:40 KST" in markdown
+    assert not re.search(r"[가-힣]", markdown)
