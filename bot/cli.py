@@ -160,7 +160,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _report(settings: Settings, incident_id: int) -> int:
     from bot.clock import utc_now
     from bot.messages import Catalogue
-    from bot.report import render_markdown
+    from bot.people import fallback
+    from bot.report import people_in, render_markdown
     from storage import incidents, timeline
 
     store = _open_store(settings)
@@ -172,10 +173,36 @@ def _report(settings: Settings, incident_id: int) -> int:
                 print(t("cli.no_incident", id=incident_id), file=sys.stderr)
                 return EXIT_FAILED
             events = timeline.for_incident(session, incident_id=incident_id)
-        print(render_markdown(incident, events, t=t, zone=settings.zone, now=utc_now()))
+        names = _names(settings, people_in(incident, events))
+        print(
+            render_markdown(
+                incident,
+                events,
+                t=t,
+                zone=settings.zone,
+                now=utc_now(),
+                mention=lambda user: names.get(user) or fallback(user),
+            )
+        )
         return EXIT_OK
     finally:
         store.dispose()
+
+
+def _names(settings: Settings, user_ids: list[str]) -> dict[str, str]:
+    """People's display names from Slack when the bot's token is set (else none: the report
+    shows their ids)."""
+    if settings.slack_bot_token is None or not user_ids:
+        return {}
+    from bot.people import People
+    from bot.slack import build_slack_client
+
+    client = build_slack_client(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=str(settings.slack_api_url),
+        timeout=5,
+    )
+    return People(client).names(user_ids)
 
 
 def _incidents(settings: Settings, *, as_json: bool) -> int:

@@ -24,6 +24,7 @@ from bot.doorbell import Doorbell
 from bot.incidents import Actor, Duplicate, Incidents, take
 from bot.messages import Catalogue
 from bot.outbox import Sender
+from bot.people import People
 from bot.render import Renderer
 from bot.settings import Settings
 from bot.slack_ops import SlackOperations
@@ -73,8 +74,14 @@ class Core:
             remote=doorbell if role == "worker" else None,
             target=outbox_target,
         )
+        # Display names for what Slack does not render (the report's Markdown file).
+        self.people = People(client, clock=clock)
         SlackOperations(
-            store=store, renderer=self.render, clock=clock, approvers=settings.approvers
+            store=store,
+            renderer=self.render,
+            clock=clock,
+            approvers=settings.approvers,
+            people=self.people,
         ).register(self.sender)
         self.incidents = Incidents(store=store, sender=self.sender, settings=settings, clock=clock)
         self.loop = BackgroundLoop()

@@ -410,6 +410,8 @@ class Diagnoses:
                         "scenario": diagnosis.scenario,
                         "run_id": run_id,
                         "counts": counts,
+                        "case": first.case if first else None,
+                        "case_scenario": first.scenario if first else None,
                         "summary": msg(
                             "diagnosis.result_summary",
                             failed=counts.get("fail", 0) + counts.get("error", 0),

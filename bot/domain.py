@@ -47,6 +47,8 @@ class EventKind(StrEnum):
     BACKUP = "backup"
     RESOLVED = "resolved"
     REPORT_POSTED = "report_posted"
+    IMPACT_STARTED = "impact_started"
+    REPORT_EDITED = "report_edited"
 
 
 class Phase(StrEnum):

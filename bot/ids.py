@@ -28,5 +28,6 @@ class BlockId(StrEnum):
     ACTIONS = "actions"
     PREVENTION_SHORT = "prevention_short"
     PREVENTION_LONG = "prevention_long"
+    STARTED = "impact_started"
     SECRET = "secret"
     REASON = "reason"

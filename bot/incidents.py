@@ -6,10 +6,12 @@ messages it owes (the outbox); Slack hears of it only after the commit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,14 +19,20 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import EventKind, Severity, Status, phase_boundaries
 from bot.outbox import Sender
+from bot.report import impact_started as impact_started_of
 from bot.settings import Settings
-from bot.text import escape
+from bot.text import clip, escape, fmt_datetime
 from probes.base import Msg, msg
 from storage import Store, deliveries, incidents, timeline
 from storage.models import Incident, TimelineEvent
 
 TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
+
+# The report's fields the team writes (the resolve form's), in the form's order.
+REPORT_FIELDS = ("cause", "impact", "actions", "prevention_short", "prevention_long")
+
+_LOCAL_TIME = re.compile(r"^(?:(\d{4})-(\d{1,2})-(\d{1,2})\s+)?(\d{1,2}):(\d{2})$")
 
 
 class UserError(Exception):
@@ -110,6 +118,51 @@ def take(store: Store, *, actor: Actor, at: datetime) -> None:
     transaction of its own; Duplicate when Slack delivered it before."""
     with store.write() as session:
         claim(session, actor=actor, at=at)
+
+
+def impact_time(
+    text: str, *, now: datetime, zone: ZoneInfo, resolved_at: datetime | None = None
+) -> datetime:
+    """When impact began, from `HH:MM` (the most recent such time not in the future) or
+    `YYYY-MM-DD HH:MM`, in `zone`; UserError when it is not a time, is in the future, or is
+    after the incident's recovery."""
+    value = " ".join(text.split())
+    if not value:
+        raise UserError("error.started_missing")
+    match = _LOCAL_TIME.match(value)
+    if match is None:
+        raise UserError("error.started_format", value=clip(value, 40))
+    year, month, day, hour, minute = match.groups()
+    local_now = now.astimezone(zone)
+    try:
+        if year is None:
+            at = local_now.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
+            if at > local_now:
+                at = _same_time_day_before(at, zone)
+        else:
+            at = datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=zone)
+    except ValueError:
+        raise UserError("error.started_format", value=clip(value, 40)) from None
+    if at > now:
+        raise UserError(
+            "error.started_future", at=fmt_datetime(at, zone), now=fmt_datetime(now, zone)
+        )
+    if resolved_at is not None and at > resolved_at:
+        raise UserError(
+            "error.started_after_resolved",
+            at=fmt_datetime(at, zone),
+            resolved=fmt_datetime(resolved_at, zone),
+        )
+    return at
+
+
+def _same_time_day_before(at: datetime, zone: ZoneInfo) -> datetime:
+    naive = at.replace(tzinfo=None) - timedelta(days=1)
+    return naive.replace(tzinfo=zone)
+
+
+def _minute(at: datetime | None) -> datetime | None:
+    return at.replace(second=0, microsecond=0) if at is not None else None
 
 
 class Incidents:
@@ -290,8 +343,10 @@ class Incidents:
         actions: str | None = None,
         prevention_short: str | None = None,
         prevention_long: str | None = None,
+        impact_started: datetime | None = None,
     ) -> Incident:
-        """Mark it resolved (복구일시 = now), keep what the team wrote, post the report."""
+        """Mark it resolved (복구일시 = now), keep what the team wrote, post the report.
+        `impact_started`: when impact began (발생일시), if the form gave it."""
         now = self._clock()
         fields = {
             "cause": cause,
@@ -305,6 +360,10 @@ class Incidents:
         with self._store.write() as session:
             claim(session, actor=actor, at=now)
             incident = self._lock(session, incident_id, open_only=True)
+            if impact_started is not None:
+                events = timeline.for_incident(session, incident_id=incident_id)
+                if _minute(impact_started_of(events)) != _minute(impact_started):
+                    self._record_impact_start(session, incident, impact_started, actor.user_id, now)
             for name, value in fields.items():
                 if value is not None and value.strip():
                     setattr(incident, name, value.strip())
@@ -321,6 +380,71 @@ class Incidents:
             self._enqueue_report(session, incident_id)
         self._sender.kick(incident_queue(incident_id))
         return incident
+
+    def set_impact_start(self, *, incident_id: int, text: str, actor: Actor) -> datetime:
+        """`/ailex started HH:MM`: when impact began, the report's 발생일시; recorded."""
+        now = self._clock()
+        zone = self._settings.zone
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            incident = self._lock(session, incident_id)
+            at = impact_time(text, now=now, zone=zone, resolved_at=incident.resolved_at)
+            self._record_impact_start(session, incident, at, actor.user_id, now)
+        self._sender.kick(incident_queue(incident_id))
+        return at
+
+    def edit_report(
+        self,
+        *,
+        incident_id: int,
+        actor: Actor,
+        fields: dict[str, str | None],
+        impact_started: datetime | None,
+    ) -> list[str]:
+        """The report form submitted again (`/ailex report edit`), also after resolve: keep
+        what changed, record what changed, and post the report again when it was resolved.
+        An empty field clears it; `impact_started` None: counted from the declaration.
+        Returns the names of the fields that changed."""
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            incident = self._lock(session, incident_id)
+            changed: list[str] = []
+            before: dict[str, str | None] = {}
+            for name in REPORT_FIELDS:
+                if name not in fields:
+                    continue
+                raw = (fields[name] or "").strip()
+                check_length(raw, TEXT_LIMIT, "error.field_too_long")
+                value = raw or None
+                if name == "cause" and value is None and incident.resolved_at is not None:
+                    raise UserError("error.cause_required")
+                if value != getattr(incident, name):
+                    before[name] = getattr(incident, name)
+                    setattr(incident, name, value)
+                    changed.append(name)
+            events = timeline.for_incident(session, incident_id=incident_id)
+            current = impact_started_of(events)
+            if _minute(current) != _minute(impact_started):
+                self._record_impact_start(session, incident, impact_started, actor.user_id, now)
+                changed.append("impact_started")
+            if not changed:
+                return []
+            record(
+                session,
+                incident_id=incident_id,
+                kind=EventKind.REPORT_EDITED,
+                actor=actor.user_id,
+                at=now,
+                data={"fields": changed, "before": before},
+            )
+            self._announce(
+                session, incident_id, "notice.report_edited", user=actor.user_id, fields=changed
+            )
+            if incident.resolved_at is not None:
+                self._enqueue_report(session, incident_id)
+        self._sender.kick(incident_queue(incident_id))
+        return changed
 
     def post_report(self, *, incident_id: int, actor: Actor) -> None:
         """Post the report again, as it stands now."""
@@ -339,6 +463,27 @@ class Incidents:
         if open_only and incident.resolved_at is not None:
             raise UserError("error.incident_resolved", id=incident.id)
         return incident
+
+    def _record_impact_start(
+        self,
+        session: Session,
+        incident: Incident,
+        at: datetime | None,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """Record when impact began (None: back to the declaration) and say so."""
+        zone = self._settings.zone
+        record(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.IMPACT_STARTED,
+            actor=actor,
+            at=now,
+            data={"at": at.astimezone(UTC).isoformat() if at is not None else None},
+        )
+        shown = fmt_datetime(at or incident.started_at, zone)
+        self._announce(session, incident.id, "notice.impact_started", user=actor, at=shown)
 
     def _change_status(
         self, session: Session, incident: Incident, status: Status, actor: str, now: datetime

@@ -14,6 +14,7 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.messages import Catalogue
 from bot.scenarios import SCENARIO_KEYS, TRIAGE
 from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time
+from bot.timeline import FIELD_LABELS
 from storage.models import Incident
 
 Blocks = list[dict[str, Any]]
@@ -194,6 +195,10 @@ class Renderer:
         safe = {k: escape(v) if isinstance(v, str) else v for k, v in params.items()}
         if "new" in params and key == "notice.status":
             safe["new"] = self.t(f"status.{params['new']}")
+        if key == "notice.report_edited" and isinstance(params.get("fields"), list):
+            safe["fields"] = ", ".join(
+                self.t(FIELD_LABELS[name]) for name in params["fields"] if name in FIELD_LABELS
+            )
         text = self.t(key, **safe)
         # A long note goes on over several sections rather than being cut.
         return text, chunked_sections(text.splitlines())
@@ -232,8 +237,16 @@ class Renderer:
         return chunked_sections(lines)
 
     # -- the resolve modal --------------------------------------------------------------------
-    def resolve_modal(self, incident: Incident, *, channel_id: str) -> dict[str, Any]:
-        """원인, 영향 범위, 조치 내용, 재발 방지 대책 (단기, 중장기)."""
+    def resolve_modal(
+        self,
+        incident: Incident,
+        *,
+        channel_id: str,
+        edit: bool = False,
+        impact_started: datetime | None = None,
+    ) -> dict[str, Any]:
+        """원인, 영향 범위, 조치 내용, 재발 방지 대책 (단기, 중장기), 발생일시. `edit`: the same
+        form again to correct the report (also after resolve), filled with what it says."""
         t = self.t
 
         def field(block_id: BlockId, label: str, *, optional: bool, initial: str | None):
@@ -253,16 +266,40 @@ class Renderer:
                 "element": element,
             }
 
+        metadata: dict[str, Any] = {"incident_id": incident.id, "channel_id": channel_id}
+        if edit:
+            metadata["edit"] = True
+        mode = "edit" if edit else "resolve"
+        # Editing an open incident's report need not name a cause yet.
+        cause_optional = edit and incident.resolved_at is None
+        started = field(
+            BlockId.STARTED,
+            t("modal.resolve.started"),
+            optional=True,
+            initial=(
+                impact_started.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+                if impact_started is not None
+                else None
+            ),
+        )
+        started["element"]["multiline"] = False
+        started["element"]["max_length"] = 40
+        started["hint"] = plain(t("modal.resolve.started_hint", zone=self.zone.key), 2000)
         return {
             "type": "modal",
             "callback_id": CallbackId.RESOLVE,
-            "private_metadata": json.dumps({"incident_id": incident.id, "channel_id": channel_id}),
-            "title": plain(t("modal.resolve.title"), 24),
-            "submit": plain(t("modal.resolve.submit"), 24),
+            "private_metadata": json.dumps(metadata),
+            "title": plain(t(f"modal.{mode}.title"), 24),
+            "submit": plain(t(f"modal.{mode}.submit"), 24),
             "close": plain(t("modal.cancel"), 24),
             "blocks": [
-                section(t("modal.resolve.intro", id=incident.id, title=escape(incident.title))),
-                field(BlockId.CAUSE, t("report.cause"), optional=False, initial=incident.cause),
+                section(t(f"modal.{mode}.intro", id=incident.id, title=escape(incident.title))),
+                field(
+                    BlockId.CAUSE,
+                    t("report.cause"),
+                    optional=cause_optional,
+                    initial=incident.cause,
+                ),
                 field(
                     BlockId.IMPACT,
                     t("modal.resolve.impact"),
@@ -284,6 +321,7 @@ class Renderer:
                     optional=True,
                     initial=incident.prevention_long,
                 ),
+                started,
             ],
         }
 
@@ -383,5 +421,7 @@ HELP_ENTRIES = (
     "remediate",
     "resolve",
     "report",
+    "report_edit",
+    "started",
     "contacts",
 )

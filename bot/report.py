@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain import EventKind, Status
@@ -12,6 +12,8 @@ from bot.messages import Catalogue
 from bot.text import fmt_datetime, fmt_duration, fmt_time
 from bot.timeline import describe
 from storage.models import Incident, TimelineEvent
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,12 @@ def is_user(actor: str) -> bool:
 
 
 def phase_marks(incident: Incident, events: Sequence[TimelineEvent]) -> list[PhaseMark]:
-    """장애 인지, 진단 시작, 원인 파악, 조치 실행, 복구 확인, from what was recorded."""
+    """장애 인지, 진단 시작, 원인 파악, 조치 실행, 복구 확인, from what was recorded, in the
+    order they happened (the runbook's order between equal times; unrecorded ones last)."""
     identified = _first_status(events, Status.IDENTIFIED)
     if identified is None and incident.cause:
         identified = _first(events, EventKind.RESOLVED)
-    return [
+    marks = [
         PhaseMark("report.phase.detected", incident.started_at),
         PhaseMark("report.phase.diagnosis", _first(events, EventKind.DIAGNOSIS)),
         PhaseMark("report.phase.identified", identified),
@@ -57,6 +60,54 @@ def phase_marks(incident: Incident, events: Sequence[TimelineEvent]) -> list[Pha
         ),
         PhaseMark("report.phase.recovered", incident.resolved_at),
     ]
+    recorded = sorted((m for m in marks if m.at is not None), key=lambda m: m.at or _EPOCH)
+    return recorded + [m for m in marks if m.at is None]
+
+
+def impact_started(events: Sequence[TimelineEvent]) -> datetime | None:
+    """When impact began, as last set (`/ailex started`, the resolve form); None: not set,
+    and the report counts from the declaration."""
+    for event in reversed(events):
+        if event.kind == EventKind.IMPACT_STARTED:
+            value = (event.data or {}).get("at")
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+    return None
+
+
+def severity_history(events: Sequence[TimelineEvent], current: str) -> list[str]:
+    """The severities the incident had, in order, ending with the current one."""
+    history: list[str] = []
+    for event in events:
+        if event.kind == EventKind.DECLARED and event.data.get("severity"):
+            history = [str(event.data["severity"])]
+        elif event.kind == EventKind.SEVERITY_CHANGED and event.data.get("to"):
+            if not history and event.data.get("from"):
+                history.append(str(event.data["from"]))
+            history.append(str(event.data["to"]))
+    if not history or history[-1] != current:
+        history.append(current)
+    return history
+
+
+# Events of the bot's own housekeeping that say nothing about the incident to a reader of
+# its report (a refused click, where the channel is, that a report was posted).
+NOT_REPORTED = {
+    EventKind.CHANNEL_CREATED,
+    EventKind.CHANNEL_FAILED,
+    EventKind.REMEDIATION_REFUSED,
+    EventKind.REPORT_POSTED,
+}
+
+
+def reported_events(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
+    """The events the report's 전체 기록 lists."""
+    return [event for event in events if event.kind not in NOT_REPORTED]
+
+
+def people_in(incident: Incident, events: Sequence[TimelineEvent]) -> list[str]:
+    """The Slack users a report names: its commander and whoever did something in it."""
+    users = [incident.commander_id, *(event.actor for event in events)]
+    return [user for user in dict.fromkeys(users) if user and is_user(user)]
 
 
 def executed_actions(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
@@ -85,13 +136,19 @@ def render_markdown(
     `user_text` is applied to whatever people typed (escaping for Slack's mrkdwn)."""
     none = t("report.none")
     u = user_text
-    started = incident.started_at
+    declared = incident.started_at
+    started = impact_started(events) or declared
+    since = min(started, declared)
     if incident.resolved_at is not None:
         recovered = fmt_datetime(incident.resolved_at, zone)
         duration = fmt_duration(incident.resolved_at - started, t)
     else:
         recovered = t("report.ongoing")
         duration = t("report.ongoing_for", duration=fmt_duration(now - started, t))
+    severity = f"{incident.severity}({t(f'severity.{incident.severity}')})"
+    history = severity_history(events, incident.severity)
+    if len(history) > 1:
+        severity = t("report.severity_history", final=severity, history=" → ".join(history))
 
     lines = [
         f"## {t('report.title')}",
@@ -101,21 +158,21 @@ def render_markdown(
         f"- {t('report.recovered')}: {recovered}",
         f"- {t('report.duration')}: {duration}",
         f"- {t('report.impact')}: {u(incident.impact or none)}",
-        f"- {t('report.severity')}: {incident.severity}({t(f'severity.{incident.severity}')})",
+        f"- {t('report.severity')}: {severity}",
         f"- {t('report.commander')}: {mention(incident.commander_id)}",
         "",
         f"### {t('report.timeline')}",
     ]
     for mark in phase_marks(incident, events):
-        when = fmt_time(mark.at, zone, since=started) if mark.at else "--:--"
+        when = fmt_time(mark.at, zone, since=since) if mark.at else "--:--"
         suffix = "" if mark.at else f" ({t('report.not_recorded')})"
         lines.append(f"- {when} - {t(mark.key)}{suffix}")
 
     lines += ["", f"### {t('report.events')}"]
-    for event in events:
-        when = fmt_time(event.at, zone, since=started)
+    for event in reported_events(events):
+        when = fmt_time(event.at, zone, since=since)
         who = mention(event.actor) if is_user(event.actor) else t("actor.bot")
-        lines.append(f"- {when} - {who} {u(describe(event, t))}")
+        lines.append(f"- {when} - {who} {u(describe(event, t, zone=zone))}")
 
     lines += ["", f"### {t('report.cause')}", u(incident.cause or none), ""]
     lines.append(f"### {t('report.actions')}")
@@ -123,8 +180,8 @@ def render_markdown(
     if incident.actions:
         lines.append(u(incident.actions))
     for event in actions:
-        when = fmt_time(event.at, zone, since=started)
-        lines.append(f"- {when} {u(describe(event, t))}")
+        when = fmt_time(event.at, zone, since=since)
+        lines.append(f"- {when} {u(describe(event, t, zone=zone))}")
     if not incident.actions and not actions:
         lines.append(none)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -15,8 +16,9 @@ from bot.clock import Clock
 from bot.diagnosis_view import render_run
 from bot.domain import EventKind
 from bot.incidents import record
+from bot.people import People, fallback
 from bot.render import Renderer, chunked_sections, context, header
-from bot.report import render_markdown, report_filename
+from bot.report import people_in, render_markdown, report_filename
 from bot.slack import SLACK_TIMEOUT_S, classify, slack_error
 from bot.text import escape
 from storage import Store, approvals, diagnoses, incidents, timeline
@@ -44,13 +46,20 @@ class SlackOperations:
     """The outbox operations of the incident flows."""
 
     def __init__(
-        self, *, store: Store, renderer: Renderer, clock: Clock, approvers: list[str]
+        self,
+        *,
+        store: Store,
+        renderer: Renderer,
+        clock: Clock,
+        approvers: list[str],
+        people: People | None = None,
     ) -> None:
         self._store = store
         self._render = renderer
         self._clock = clock
         self._approvers = approvers
         self._bot_user_id: str | None = None
+        self._people = people
 
     def register(self, sender: Any) -> None:
         sender.register("channel.create", self.create_channel)
@@ -297,7 +306,7 @@ class SlackOperations:
         filename = report_filename(incident, self._render.zone)
         answer = client.files_upload_v2(
             channel=channel,
-            content=self._markdown(incident),
+            content=self._markdown(incident, names=True),
             filename=filename,
             title=self._render.t("report.file_title", id=incident.id),
         )
@@ -384,16 +393,24 @@ class SlackOperations:
         )
         return {"channel": request.channel_id, "ts": request.message_ts}
 
-    def _markdown(self, incident: Incident) -> str:
+    def _markdown(self, incident: Incident, *, names: bool = False) -> str:
+        """The report; `names`: people by their display names (a file, which Slack does not
+        render mentions in), else as mentions (a message, where Slack shows their names)."""
         with self._store.read() as session:
             events = timeline.for_incident(session, incident_id=incident.id)
+        mention: Callable[[str], str] = lambda user: f"<@{user}>"  # noqa: E731
+        if names:
+            known = (
+                self._people.names(people_in(incident, events)) if self._people is not None else {}
+            )
+            mention = lambda user: escape(known.get(user) or fallback(user))  # noqa: E731
         return render_markdown(
             incident,
             events,
             t=self._render.t,
             zone=self._render.zone,
             now=self._clock(),
-            mention=lambda user: f"<@{user}>",
+            mention=mention,
             user_text=escape,
         )
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain import EventKind
 from bot.messages import Catalogue
-from bot.text import clip
+from bot.text import clip, fmt_datetime
 from probes.base import Msg
 from storage.models import TimelineEvent
+
+# The report's fields, as the resolve form names them (for "what changed" in an edit).
+FIELD_LABELS = {
+    "cause": "report.cause",
+    "impact": "report.impact",
+    "actions": "report.actions",
+    "prevention_short": "modal.resolve.prevention_short",
+    "prevention_long": "modal.resolve.prevention_long",
+    "impact_started": "report.started",
+}
 
 
 def _translated(t: Catalogue, prefix: str, value: Any) -> str:
@@ -16,7 +28,35 @@ def _translated(t: Catalogue, prefix: str, value: Any) -> str:
     return t(key) if t.has(key) else str(value)
 
 
-def describe(event: TimelineEvent, t: Catalogue, *, limit: int | None = None) -> str:
+def diagnosis_verdict(data: dict[str, Any], t: Catalogue) -> str:
+    """A diagnosis result in the runbook's words: its counts and the case it points to (the
+    case's own sentence, never its key; nothing when it points to none)."""
+    counts = data.get("counts") if isinstance(data.get("counts"), dict) else {}
+    assert isinstance(counts, dict)
+
+    def count(*names: str) -> int:
+        return sum(int(counts.get(name) or 0) for name in names)
+
+    text = t(
+        "event.diagnosis_counts",
+        failed=count("fail", "error"),
+        warned=count("warn"),
+        ok=count("ok"),
+    )
+    case = data.get("case")
+    if case is None and isinstance(data.get("summary"), dict):
+        # Results recorded before the case was kept on its own carry it in their summary.
+        case = (data["summary"].get("params") or {}).get("case")
+    scenario = data.get("case_scenario") or data.get("scenario")
+    key = f"case.{scenario}.{case}"
+    if case and t.has(key):
+        text += f" · {t(key)}"
+    return text
+
+
+def describe(
+    event: TimelineEvent, t: Catalogue, *, zone: ZoneInfo | None = None, limit: int | None = None
+) -> str:
     """One line saying what happened (without who and when); what people typed is whole
     unless `limit` is given (then cut with an ellipsis, visibly)."""
     data = event.data or {}
@@ -34,4 +74,17 @@ def describe(event: TimelineEvent, t: Catalogue, *, limit: int | None = None) ->
         params["action"] = _translated(t, "action", data["action"])
     if "scenario" in data:
         params["scenario"] = _translated(t, "scenario", data["scenario"])
+    if event.kind == EventKind.DIAGNOSIS_RESULT:
+        params["summary"] = diagnosis_verdict(data, t)
+    if event.kind == EventKind.IMPACT_STARTED:
+        if not isinstance(data.get("at"), str):
+            return t("event.impact_started_cleared")
+        at = datetime.fromisoformat(data["at"])
+        params["at"] = fmt_datetime(at, zone) if zone is not None else at.isoformat()
+    if event.kind == EventKind.REPORT_EDITED:
+        fields = data.get("fields") if isinstance(data.get("fields"), list) else []
+        assert isinstance(fields, list)
+        params["fields"] = ", ".join(
+            t(FIELD_LABELS[name]) for name in fields if name in FIELD_LABELS
+        )
     return t(f"event.{event.kind}", **params)

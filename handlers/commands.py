@@ -15,6 +15,8 @@ from bot.domain import Severity
 from bot.ids import ActionId
 from bot.incidents import Actor, Duplicate, SameTitleOpen, UserError
 from bot.render import actions, button, section
+from bot.report import impact_started
+from bot.text import fmt_datetime
 from handlers.parse import Command, Name, ParseError, parse
 
 SLASH_COMMAND = "/ailex"
@@ -143,20 +145,31 @@ def _resolve(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond)
 
 
 def open_resolve_modal(
-    core: Core, incident_id: int, trigger_id: str, actor: Actor, respond: Respond | None
+    core: Core,
+    incident_id: int,
+    trigger_id: str,
+    actor: Actor,
+    respond: Respond | None,
+    *,
+    edit: bool = False,
 ) -> None:
-    """Open the 원인/조치/재발 방지 form; when Slack will not, say how to resolve without it."""
+    """Open the 원인/조치/재발 방지 form (`edit`: again, filled with what the report says);
+    when Slack will not, say how to do without it."""
     incident = core.incidents.get(incident_id)
     if incident is None:
         return
+    started = impact_started(core.incidents.events(incident_id))
     try:
         core.client.views_open(
             trigger_id=trigger_id,
-            view=core.render.resolve_modal(incident, channel_id=actor.channel_id),
+            view=core.render.resolve_modal(
+                incident, channel_id=actor.channel_id, edit=edit, impact_started=started
+            ),
         )
     except Exception:
         if respond is not None:
-            respond(text=core.t("error.modal_failed"), response_type="ephemeral")
+            key = "error.edit_modal_failed" if edit else "error.modal_failed"
+            respond(text=core.t(key), response_type="ephemeral")
         raise
 
 
@@ -164,6 +177,21 @@ def _report(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) 
     incident = _incident_here(core, actor)
     core.incidents.post_report(incident_id=incident.id, actor=actor)
     ephemeral(ack, core.t("report.ack", id=incident.id))
+
+
+def _report_edit(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    trigger_id = actor.delivery_key.split(":", 1)[1] if actor.delivery_key else None
+    if not trigger_id:
+        raise UserError("error.edit_modal_failed")
+    ack()
+    core.spawn(open_resolve_modal, core, incident.id, trigger_id, actor, respond, edit=True)
+
+
+def _started(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    at = core.incidents.set_impact_start(incident_id=incident.id, text=cmd.text, actor=actor)
+    ephemeral(ack, core.t("started.ack", at=fmt_datetime(at, core.zone)))
 
 
 def _contacts(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
@@ -267,5 +295,7 @@ HANDLERS: dict[Name, Handler] = {
     Name.REMEDIATE: _remediate,
     Name.RESOLVE: _resolve,
     Name.REPORT: _report,
+    Name.REPORT_EDIT: _report_edit,
+    Name.STARTED: _started,
     Name.CONTACTS: _contacts,
 }

@@ -22,6 +22,8 @@ class Name(StrEnum):
     REMEDIATE = "remediate"
     RESOLVE = "resolve"
     REPORT = "report"
+    REPORT_EDIT = "report_edit"
+    STARTED = "started"
     CONTACTS = "contacts"
 
 
@@ -59,12 +61,14 @@ _WORDS: dict[str, str] = {
     "remediate": "remediate", "조치": "remediate",
     "resolve": "resolve", "해결": "resolve", "복구": "resolve",
     "report": "report", "보고서": "report",
+    "started": "started", "발생": "started", "발생일시": "started", "발생시각": "started",
     "contacts": "contacts", "연락처": "contacts",
 }  # fmt: skip
 _INCIDENT_WORDS = {
     "start": "start", "declare": "start", "시작": "start", "선언": "start",
     "list": "list", "목록": "list", "ls": "list",
 }  # fmt: skip
+_REPORT_EDIT_WORDS = {"edit", "수정", "고치기", "편집"}
 _STATUS_WORDS = {
     "investigating": Status.INVESTIGATING, "조사중": Status.INVESTIGATING,
     "조사": Status.INVESTIGATING,
@@ -78,6 +82,8 @@ MAX_TEXT = 4000
 # Words that look like a severity and are not one (P0, P4, p9, SEV1): a typo, not a title.
 # P95 and P99 are latency percentiles and make fine titles.
 _SEVERITY_LIKE = re.compile(r"^(?:[Pp]\d|(?:sev|SEV|Sev)[-_]?\d)$")
+# `started HH:MM` or `started YYYY-MM-DD HH:MM` (the values are checked when applied).
+_STARTED_TEXT = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}\s+)?\d{1,2}:\d{2}$")
 
 
 def unescape_slack(text: str) -> str:
@@ -144,8 +150,18 @@ def parse(text: str | None) -> Command:
     if word == "resolve":
         return Command(Name.RESOLVE, text=rest)
     if word == "report":
-        _no_more(rest, "report")
+        if rest.lower() in _REPORT_EDIT_WORDS:
+            return Command(Name.REPORT_EDIT)
+        if rest:
+            suggestion = closest(rest.split()[0], list(_REPORT_EDIT_WORDS))
+            raise ParseError("report_verb", "report_edit", suggestion=suggestion, value=rest[:40])
         return Command(Name.REPORT)
+    if word == "started":
+        if not rest:
+            raise ParseError("started_missing", "started")
+        if not _STARTED_TEXT.match(rest):
+            raise ParseError("started_format", "started", value=rest[:40])
+        return Command(Name.STARTED, text=rest)
     _no_more(rest, "contacts")
     return Command(Name.CONTACTS)
 

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 
 from bot.core import Core
 from bot.ids import BlockId, CallbackId
-from bot.incidents import TEXT_LIMIT, Actor, UserError
+from bot.incidents import TEXT_LIMIT, Actor, UserError, impact_time
 
 
 def form_value(view: dict[str, Any], block_id: str) -> str | None:
@@ -48,28 +48,51 @@ def register(app: App, core: Core) -> None:
     @app.view(CallbackId.RESOLVE.value)
     def on_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         data = metadata(view)
-        cause = form_value(view, BlockId.CAUSE)
-        # Every wrong field at once, as `errors`: Slack keeps what was typed in the others.
-        errors = _too_long(core, view, RESOLVE_FIELDS)
-        if not cause:
-            errors.setdefault(BlockId.CAUSE, core.t("error.cause_required"))
-        if errors:
-            ack(response_action="errors", errors=errors)
-            return
-        actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
         try:
             incident_id = int(data["incident_id"])
         except (KeyError, TypeError, ValueError):
             raise UserError("error.bad_form") from None
-        core.incidents.resolve(
-            incident_id=incident_id,
-            actor=actor,
-            cause=cause,
-            impact=form_value(view, BlockId.IMPACT),
-            actions=form_value(view, BlockId.ACTIONS),
-            prevention_short=form_value(view, BlockId.PREVENTION_SHORT),
-            prevention_long=form_value(view, BlockId.PREVENTION_LONG),
-        )
+        incident = core.incidents.get(incident_id)
+        if incident is None:
+            raise UserError("error.no_incident")
+        edit = bool(data.get("edit"))
+        cause = form_value(view, BlockId.CAUSE)
+        # Every wrong field at once, as `errors`: Slack keeps what was typed in the others.
+        errors = _too_long(core, view, RESOLVE_FIELDS)
+        if not cause and not (edit and incident.resolved_at is None):
+            errors.setdefault(BlockId.CAUSE, core.t("error.cause_required"))
+        started_text = form_value(view, BlockId.STARTED)
+        started = None
+        if started_text:
+            try:
+                started = impact_time(
+                    started_text,
+                    now=core.clock(),
+                    zone=core.zone,
+                    resolved_at=incident.resolved_at if edit else None,
+                )
+            except UserError as error:
+                errors[BlockId.STARTED] = core.t.render(error.message)
+        if errors:
+            # Slack keeps what was typed in the form and shows each field's error.
+            ack(response_action="errors", errors=errors)
+            return
+        actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
+        fields = {
+            "cause": cause,
+            "impact": form_value(view, BlockId.IMPACT),
+            "actions": form_value(view, BlockId.ACTIONS),
+            "prevention_short": form_value(view, BlockId.PREVENTION_SHORT),
+            "prevention_long": form_value(view, BlockId.PREVENTION_LONG),
+        }
+        if edit:
+            core.incidents.edit_report(
+                incident_id=incident_id, actor=actor, fields=fields, impact_started=started
+            )
+        else:
+            core.incidents.resolve(
+                incident_id=incident_id, actor=actor, impact_started=started, **fields
+            )
         ack()
 
 

@@ -80,6 +80,7 @@ DB 커넥션 풀 고갈
 
 풀 크기 상향
 커넥션 모니터링 알림
+
 /ailex incident list
 """
 

@@ -208,6 +208,7 @@ def test_resolve_modal_fields_are_asked_in_order_with_the_cause_required():
         BlockId.ACTIONS,
         BlockId.PREVENTION_SHORT,
         BlockId.PREVENTION_LONG,
+        BlockId.STARTED,
     ]
     assert fields[0].label == t("report.cause") and not fields[0].optional
     assert all(f.optional for f in fields[1:])

@@ -386,6 +386,7 @@ def test_card_phase_follows_the_runbook_clock(make_bot):
 def test_every_event_lists_actor_and_kst_time_in_report(make_bot):
     clock = FakeClock()  # 14:00 KST
     bot = make_bot(clock=clock)
+    bot.slack.add_user("U_BOB", "bob")
     channel = declare(bot)
     clock.advance(minutes=7)
     ack(bot.command("note 원인 후보: 배포", user="U_BOB", channel=channel))
@@ -396,5 +397,5 @@ def test_every_event_lists_actor_and_kst_time_in_report(make_bot):
     assert "발생일시: 2026-11-26 14:00 KST" in markdown
     assert "복구일시: 2026-11-26 14:10 KST" in markdown
     assert "영향 시간: 10분" in markdown
-    assert "- 14:07 - <@U_BOB> 메모: 원인 후보: 배포" in markdown
+    assert "- 14:07 - bob 메모: 원인 후보: 배포" in markdown
     assert "- 14:00 - 장애 인지" in markdown and "- 14:10 - 복구 확인" in markdown

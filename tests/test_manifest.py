@@ -14,6 +14,7 @@ MANIFEST = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_t
 # The bot scope each Web API method needs (api.slack.com/methods); None: no scope.
 METHOD_SCOPES = {
     "auth.test": None,
+    "users.info": "users:read",
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "chat.postEphemeral": "chat:write",

@@ -101,7 +101,6 @@ def test_titles_that_only_start_like_a_severity_are_titles(title):
     ("text", "extra"),
     [
         ("severity P1 now", "now"),
-        ("report foo", "foo"),
         ("contacts x", "x"),
         ("incident list foo", "foo"),
         ("status investigating extra", "extra"),
@@ -114,6 +113,14 @@ def test_extra_arguments_are_refused_not_ignored(text, extra):
         parse(text)
     assert caught.value.reason == "extra_arguments"
     assert caught.value.params["extra"] == extra
+
+
+@pytest.mark.parametrize("text", ["report foo", "report edit now"])
+def test_report_takes_nothing_or_edit(text):
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    assert caught.value.reason == "report_verb"
+    assert caught.value.usage == "report_edit"
 
 
 def test_two_word_korean_status_still_parses():

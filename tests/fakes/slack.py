@@ -49,6 +49,8 @@ class FakeSlack(FakeServer):
         self.pins: list[tuple[str, str]] = []
         # Methods whose real answer comes late: method -> [seconds, times left].
         self._late: dict[str, list[float]] = {}
+        # user id -> users.info's `user` object; anyone else is `user_not_found`.
+        self.users: dict[str, dict[str, Any]] = {}
         self.route("POST", r"/api/(?P<method>[a-zA-Z.]+)")(self._api)
         self.route("POST", r"/response/(?P<id>[^/]+)")(self._response)
         self.route("POST", r"/upload/(?P<id>[^/]+)")(self._upload)
@@ -88,6 +90,18 @@ class FakeSlack(FakeServer):
         """Carry the call out at once, as Slack does, but answer only after `seconds` (a
         client with a shorter timeout never hears that it worked)."""
         self._late[method] = [seconds, times]
+
+    def add_user(self, user_id: str, display_name: str, real_name: str | None = None) -> None:
+        """A member of the workspace, as users.info describes them."""
+        with self._state:
+            self.users[user_id] = {
+                "id": user_id,
+                "team_id": "T1",
+                "name": display_name.lower().replace(" ", "."),
+                "real_name": real_name or display_name,
+                "is_bot": False,
+                "profile": {"display_name": display_name, "real_name": real_name or display_name},
+            }
 
     # -- inspection -------------------------------------------------------------------------
     def calls(self, method: str) -> list[Recorded]:
@@ -147,6 +161,12 @@ class FakeSlack(FakeServer):
 
     def _m_auth_test(self, request: Recorded) -> dict[str, Any]:
         return {"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "AILEX"}
+
+    def _m_users_info(self, request: Recorded) -> dict[str, Any]:
+        user = self.users.get(request.arg("user") or "")
+        if user is None:
+            return {"error": "user_not_found"}
+        return {"user": user}
 
     def _m_conversations_create(self, request: Recorded) -> dict[str, Any]:
         name = request.arg("name") or ""
