@@ -41,11 +41,13 @@ class EventKind(StrEnum):
     REMEDIATION_DENIED = "remediation_denied"
     REMEDIATION_REFUSED = "remediation_refused"
     REMEDIATION_EXPIRED = "remediation_expired"
+    REMEDIATION_CANCELLED = "remediation_cancelled"
     REMEDIATION_EXECUTED = "remediation_executed"
     REMEDIATION_FAILED = "remediation_failed"
     REMEDIATION_INTERRUPTED = "remediation_interrupted"
     BACKUP = "backup"
     RESOLVED = "resolved"
+    REOPENED = "reopened"
     REPORT_POSTED = "report_posted"
 
 

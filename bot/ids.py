@@ -8,6 +8,7 @@ class ActionId(StrEnum):
     DENY = "ailex.deny"
     REMEDIATE = "ailex.remediate"
     RESOLVE = "ailex.resolve"
+    RESOLVE_CONFIRM = "ailex.resolve.confirm"
     DIAGNOSE = "ailex.diagnose"
     DIAGNOSE_SELECT = "ailex.diagnose.select"
     JWT = "ailex.jwt"

@@ -18,6 +18,7 @@ class Name(StrEnum):
     DIAGNOSE = "diagnose"
     REMEDIATE = "remediate"
     RESOLVE = "resolve"
+    REOPEN = "reopen"
     REPORT = "report"
     CONTACTS = "contacts"
 
@@ -51,6 +52,7 @@ _WORDS: dict[str, str] = {
     "diagnose": "diagnose", "진단": "diagnose",
     "remediate": "remediate", "조치": "remediate",
     "resolve": "resolve", "해결": "resolve", "복구": "resolve",
+    "reopen": "reopen", "재개": "reopen", "다시열기": "reopen",
     "report": "report", "보고서": "report",
     "contacts": "contacts", "연락처": "contacts",
 }  # fmt: skip
@@ -122,6 +124,8 @@ def parse(text: str | None) -> Command:
         return Command(Name.REMEDIATE, args=tuple(rest.split()))
     if word == "resolve":
         return Command(Name.RESOLVE, text=rest)
+    if word == "reopen":
+        return Command(Name.REOPEN)
     if word == "report":
         return Command(Name.REPORT)
     return Command(Name.CONTACTS)

@@ -57,14 +57,36 @@ def register(app: App, core: Core) -> None:
             incident_id = int(data["incident_id"])
         except (KeyError, TypeError, ValueError):
             raise UserError("error.bad_form") from None
+        typed: dict[str, str | None] = {
+            block: form_value(view, block)
+            for block in (
+                BlockId.CAUSE,
+                BlockId.IMPACT,
+                BlockId.ACTIONS,
+                BlockId.PREVENTION_SHORT,
+                BlockId.PREVENTION_LONG,
+            )
+        }
+        incident = core.incidents.get(incident_id)
+        if incident is None:
+            raise UserError("error.no_incident")
+        live = core.live(incident_id)
+        if live.still_failing and not data.get("confirmed") and incident.resolved_at is None:
+            # The last diagnosis still fails: ask once more, keeping what was typed.
+            question, _ = core.render.resolve_confirm(incident, live, cause=None)
+            view = core.render.resolve_modal(
+                incident, channel_id=actor.channel_id, typed=typed, warning=question
+            )
+            ack(response_action="update", view=view)
+            return
         core.incidents.resolve(
             incident_id=incident_id,
             actor=actor,
             cause=cause,
-            impact=form_value(view, BlockId.IMPACT),
-            actions=form_value(view, BlockId.ACTIONS),
-            prevention_short=form_value(view, BlockId.PREVENTION_SHORT),
-            prevention_long=form_value(view, BlockId.PREVENTION_LONG),
+            impact=typed[BlockId.IMPACT],
+            actions=typed[BlockId.ACTIONS],
+            prevention_short=typed[BlockId.PREVENTION_SHORT],
+            prevention_long=typed[BlockId.PREVENTION_LONG],
         )
         ack()
 
