@@ -353,6 +353,7 @@ class Approvals:
         kind: EventKind,
         actor: str,
         not_expired_at: datetime | None = None,
+        at: datetime | None = None,
         **values: Any,
     ) -> bool:
         """The conditional move, its timeline event and the redrawn message and card, together
@@ -371,18 +372,21 @@ class Approvals:
                 incident_id=request.incident_id,
                 kind=kind,
                 actor=actor,
-                at=self._clock(),
+                at=at or self._clock(),
                 data=self._event_data(request),
             )
             self._redraw(session, request)
             self._redraw_card(session, request.incident_id)
         return moved
 
-    def cancel_pending(self, session: Session, *, incident_id: int, actor: str) -> list[int]:
+    def cancel_pending(
+        self, session: Session, *, incident_id: int, actor: str, at: datetime
+    ) -> list[int]:
         """Cancel every request of the incident still waiting for approval (it is being
-        resolved), in the resolve's own transaction: an approval that comes after finds the
-        request cancelled, one that came before has already moved it on. Return their ids."""
-        now = self._clock()
+        resolved at `at`), in the resolve's own transaction: an approval that comes after
+        finds the request cancelled, one that came before has already moved it on. Return
+        their ids."""
+        now = at
         cancelled = []
         for request in queries.pending_for(session, incident_id=incident_id):
             if self.move_in(
@@ -392,6 +396,7 @@ class Approvals:
                 to_state=queries.CANCELLED,
                 kind=EventKind.REMEDIATION_CANCELLED,
                 actor=actor,
+                at=now,
                 decided_by=actor,
                 decided_at=now,
                 finished_at=now,

@@ -97,9 +97,9 @@ class Incidents:
         self._on_resolve: list[ResolveHook] = []
 
     def on_resolve(self, hook: ResolveHook) -> None:
-        """Call `hook(session, incident_id=..., actor=...)` inside every resolve's transaction
-        (the approval engine cancels what still waits); what it returns goes into the
-        resolve's timeline event under its name."""
+        """Call `hook(session, incident_id=..., actor=..., at=...)` inside every resolve's
+        transaction (the approval engine cancels what still waits); it returns the ids of the
+        requests it cancelled, recorded with the resolve."""
         self._on_resolve.append(hook)
 
     # -- reading ----------------------------------------------------------------------------
@@ -281,7 +281,9 @@ class Incidents:
             # Nothing waiting for approval may run under a resolved card.
             cancelled: list[int] = []
             for hook in self._on_resolve:
-                cancelled += hook(session, incident_id=incident_id, actor=actor.user_id) or []
+                cancelled += (
+                    hook(session, incident_id=incident_id, actor=actor.user_id, at=now) or []
+                )
             incident.resolved_at = now
             self._change_status(session, incident, Status.RESOLVED, actor.user_id, now)
             record(
