@@ -201,13 +201,16 @@ class Renderer:
                 lines.append(t("live.last_action_done", id=done.id, action=name))
         run = live.last_run
         if run is not None:
+            counts = " · ".join(
+                t(f"live.count.{status}", n=live.counts[status])
+                for status in ("fail", "error", "warn", "ok", "skipped")
+                if live.counts.get(status)
+            )
             verdict = t(
                 "live.diagnosis",
                 scenario=t(f"scenario.{run.scenario}"),
                 at=fmt_time(run.finished_at or run.started_at, self.zone, since=self._clock()),
-                failed=live.counts.get("fail", 0),
-                warned=live.counts.get("warn", 0),
-                ok=live.counts.get("ok", 0),
+                counts=counts or "-",
             )
             if live.failing:
                 verdict += " · " + t("live.failing", checks=self._check_names(live.failing))

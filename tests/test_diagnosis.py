@@ -76,8 +76,18 @@ def test_diagnose_in_incident_channel_fills_one_message_and_records_timeline(mak
     kinds = [e.kind for e in events]
     assert kinds.count("diagnosis") == 1 and kinds.count("diagnosis_result") == 1
     assert events[kinds.index("diagnosis")].data["scenario"] == "outage"
-    # The report's 진단 시작 is the first diagnosis.
-    ack(bot.command("resolve 배포 오류", channel=channel))
+    # The report's 진단 시작 is the first diagnosis. The site still fails, so resolve asks
+    # first; confirming resolves.
+    asked = bot.command("resolve 배포 오류", channel=channel).json()
+    assert "그래도 해결 처리할까요" in asked["text"]
+    (confirm,) = [
+        e["value"]
+        for b in asked["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "ailex.resolve.confirm"
+    ]
+    bot.click("ailex.resolve.confirm", confirm, channel=channel)
     bot.settle()
     markdown = bot.slack.shared_files()[0]["content"]
     assert "진단 시작 (기록 없음)" not in markdown and "진단 시작: 상황 1" in markdown
