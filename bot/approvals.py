@@ -184,15 +184,16 @@ class Approvals:
             return request.id
 
     def check_not_pending(self, *, incident_id: int, action: Action, actor: Actor) -> None:
-        """Raise AlreadyPending (recorded) when this action already waits for approval in this
-        incident; one past its time is expired first, and does not count."""
+        """Raise AlreadyPending when this action already waits for approval in this incident;
+        one past its time is expired first, and does not count. The refusal is recorded with
+        the delivery taken (a repeated delivery raises Duplicate and records nothing)."""
         with self._store.read() as session:
             waiting = queries.pending_for(session, incident_id=incident_id, action=action.key)
         for pending in waiting:
             if pending.expires_at <= self._clock() and self._expire(pending.id):
                 continue
             refusal = AlreadyPending(pending)
-            self._record_refusal(pending, actor, refusal)
+            self._record_refusal(pending, actor, refusal, take_delivery=True)
             raise refusal
 
     # -- deciding -----------------------------------------------------------------------------
@@ -548,8 +549,17 @@ class Approvals:
         return marked
 
     # -- helpers ------------------------------------------------------------------------------
-    def _record_refusal(self, request: ApprovalRequest, actor: Actor, refusal: UserError) -> None:
+    def _record_refusal(
+        self,
+        request: ApprovalRequest,
+        actor: Actor,
+        refusal: UserError,
+        *,
+        take_delivery: bool = False,
+    ) -> None:
         with self._store.write() as session:
+            if take_delivery:
+                claim(session, actor=actor, at=self._clock())
             record(
                 session,
                 incident_id=request.incident_id,

@@ -264,7 +264,8 @@ class Renderer:
             scenario=t(f"scenario.{live.last_run.scenario}"),
             checks=self._check_names(live.failing),
         )
-        blocks: Blocks = [section(question)]
+        switches = [t("leftovers.switch_on", action=t(f"action.{k}")) for k in live.switches_on]
+        blocks: Blocks = [section("\n".join([question, *switches]))]
         blocks += [b for b in self.leftovers(incident, live) if b["type"] == "actions"]
         value = json.dumps({"incident_id": incident.id, "cause": cause}, ensure_ascii=False)
         if len(value) <= BUTTON_VALUE_LIMIT:

@@ -215,7 +215,6 @@ def request_remediation(
         try:
             core.approvals.check_not_pending(incident_id=incident.id, action=action, actor=actor)
         except AlreadyPending as error:
-            core.take(actor)
             if respond is None:  # a form: its answer is the form's next view
                 return core.t(
                     "approval.already_pending_link", link=core.request_link(error.pending)
