@@ -408,3 +408,43 @@ def test_the_store_refuses_a_second_waiting_request_of_an_action(store_url, make
     with bot.store.write() as session:  # another state, or another action, is fine
         approvals.create(session, **{**fields, "state": "denied"})
         approvals.create(session, **{**fields, "action": "ai-degraded"})
+
+
+def test_migration_0005_keeps_the_oldest_of_duplicate_waiting_requests(store_url):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from storage import Store
+    from storage.db import _MIGRATIONS
+
+    store = Store(store_url)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    try:
+        with store.engine.execution_options(ailex_write=True).begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0004")
+        with store.engine.execution_options(ailex_write=True).begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO incidents (id, title, severity, status, commander_id,"
+                    " declared_by, origin_channel_id, started_at) VALUES"
+                    " (1, 't', 'P2', 'investigating', 'U1', 'U1', 'C1', '2026-12-01 00:00:00')"
+                )
+            )
+            for _ in range(3):
+                connection.execute(
+                    text(
+                        "INSERT INTO approval_requests (incident_id, action, needs_approval,"
+                        " requested_by, requested_at, expires_at, preview, state) VALUES"
+                        " (1, 'maintenance', true, 'U1', '2026-12-01 00:00:00',"
+                        " '2026-12-01 00:15:00', '{}', 'pending')"
+                    )
+                )
+        store.migrate()
+        with store.read() as session:
+            states = [r.state for r in approvals.for_incident(session, incident_id=1)]
+        assert states == ["pending", "cancelled", "cancelled"]
+    finally:
+        store.dispose()
