@@ -32,7 +32,7 @@ from bot.outbox import Sender
 from bot.settings import Settings
 from probes.base import CheckStatus, Msg, msg
 from remediations.base import Outcome, Preview
-from storage import Store
+from storage import Store, incidents
 from storage import approvals as queries
 from storage.models import ApprovalRequest, Incident
 
@@ -149,6 +149,13 @@ class Approvals:
     ) -> int:
         with self._store.write() as session:
             claim(session, actor=actor, at=now)
+            # Locked as a resolve locks it: a request stored while the incident is being
+            # resolved is either seen (and cancelled) by the resolve, or sees it resolved.
+            current = incidents.get(session, incident_id=incident.id, for_update=True)
+            if current is None:
+                raise UserError("error.no_incident")
+            if current.resolved_at is not None and not undoes(action, argument):
+                raise UserError("error.incident_resolved", id=incident.id)
             request = queries.create(
                 session,
                 incident_id=incident.id,

@@ -130,6 +130,21 @@ def test_resolve_cancels_a_waiting_request_and_a_later_approval_is_refused(
     assert leftovers and "#1" in flat(leftovers[-1]["blocks"])
 
 
+def test_a_request_prepared_while_the_incident_is_resolved_is_not_stored(make_bot, vercel):
+    bot = make_bot(**_settings(vercel))
+    channel = declare(bot)
+    vercel.delay = 1.5  # the preview reads Vercel slowly; the resolve lands meanwhile
+    answer = ack(bot.command("remediate maintenance on", channel=channel, user="U_ALICE"))
+    assert "미리 확인" in answer
+    ack(bot.command("resolve 배포 설정 오류", channel=channel, user="U_ALICE"))
+    bot.settle(timeout=30)
+    vercel.delay = 0
+    with bot.store.read() as session:
+        assert not approvals.for_incident(session, incident_id=1)
+    assert "이미 해결되었습니다" in _refusals(bot)[-1]
+    assert "remediation_requested" not in _kinds(bot)
+
+
 def test_resolve_shows_a_switch_left_on_with_a_button_that_turns_it_off(make_bot, vercel):
     bot = make_bot(**_settings(vercel))
     channel = declare(bot)
