@@ -217,6 +217,14 @@ def check_arguments(action: Action, words: list[str]) -> None:
         raise UserError("error.extra_arguments", extra=" ".join(words[action.max_words :])[:80])
 
 
+def undoes(action: Action, argument: str | None) -> bool:
+    """Whether this asks to switch a site flag back off: what is left in effect after an
+    incident is resolved may still be undone."""
+    from remediations.edge_flags import parse_switch
+
+    return action.key in ("maintenance", "ai-degraded") and parse_switch(argument) is False
+
+
 def check_configured(action: Action, settings: Settings) -> None:
     """Raise a UserError naming the settings this action needs and does not have."""
     missing = [variable for variable in action.requires if not is_set(settings, variable)]

@@ -12,7 +12,7 @@ from remediations.base import Outcome, Preview
 from storage import approvals as states
 from storage.models import ApprovalRequest
 
-STATE_EMOJI = {
+STATE_EMOJI: dict[str, str] = {
     states.PENDING: "🟡",
     states.EXECUTING: "⏳",
     states.SUCCEEDED: "✅",
@@ -20,6 +20,7 @@ STATE_EMOJI = {
     states.DENIED: "✖️",
     states.EXPIRED: "⌛",
     states.INTERRUPTED: "⚠️",
+    states.CANCELLED: "🚫",
 }
 MAX_DETAIL_LINES = 40
 

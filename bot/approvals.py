@@ -20,17 +20,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from bot.actions import Action, action_of
+from bot.actions import Action, action_of, undoes
 from bot.aio import BackgroundLoop
 from bot.clock import Clock
 from bot.domain import EventKind
 from bot.incidents import Actor, UserError, claim, incident_queue, record, take
 from bot.outbox import Sender
 from bot.settings import Settings
-from probes.base import Msg, msg
+from probes.base import CheckStatus, Msg, msg
 from remediations.base import Outcome, Preview
-from storage import Store
+from storage import Store, incidents
 from storage import approvals as queries
 from storage.models import ApprovalRequest, Incident
 
@@ -58,6 +60,15 @@ def _process_alive(pid: int) -> bool:
 
 class Refused(UserError):
     """A click that may not do what it asks (self-approval, not an approver, expired, ...)."""
+
+
+class AlreadyPending(UserError):
+    """The same action already waits for approval in this incident: `pending` is that request
+    (the caller links to its message)."""
+
+    def __init__(self, pending: ApprovalRequest) -> None:
+        super().__init__("approval.already_pending", id=pending.id)
+        self.pending = pending
 
 
 @dataclass(frozen=True)
@@ -96,8 +107,10 @@ class Approvals:
     ) -> Requested:
         """Preview the action and, unless it is blocked, post it for approval (or, for an
         action that needs none, run it). Slow: it reads the world. Call it after the ack."""
-        if incident.resolved_at is not None:
+        if incident.resolved_at is not None and not undoes(action, argument):
             raise UserError("error.incident_resolved", id=incident.id)
+        if action.needs_approval:
+            self.check_not_pending(incident_id=incident.id, action=action, actor=actor)
         now = self._clock()
         try:
             preview = action.preview(self._settings, argument, now)
@@ -109,8 +122,40 @@ class Approvals:
         if preview.blocked is not None:
             return Requested(None, preview.blocked)
         ttl = timedelta(minutes=self._settings.approval_ttl_minutes)
+        for attempt in range(2):
+            try:
+                request_id = self._create(action, argument, actor, incident, preview, now, ttl)
+                break
+            except IntegrityError:
+                # Another request of this action was stored first (two people, two replicas):
+                # the store keeps one waiting request per action and incident.
+                self.check_not_pending(incident_id=incident.id, action=action, actor=actor)
+                if attempt:
+                    raise
+        self._sender.kick(incident_queue(incident.id))
+        if not action.needs_approval:
+            self._execute(request_id, action, {})
+        return Requested(request_id)
+
+    def _create(
+        self,
+        action: Action,
+        argument: str | None,
+        actor: Actor,
+        incident: Incident,
+        preview: Preview,
+        now: datetime,
+        ttl: timedelta,
+    ) -> int:
         with self._store.write() as session:
             claim(session, actor=actor, at=now)
+            # Locked as a resolve locks it: a request stored while the incident is being
+            # resolved is either seen (and cancelled) by the resolve, or sees it resolved.
+            current = incidents.get(session, incident_id=incident.id, for_update=True)
+            if current is None:
+                raise UserError("error.no_incident")
+            if current.resolved_at is not None and not undoes(action, argument):
+                raise UserError("error.incident_resolved", id=incident.id)
             request = queries.create(
                 session,
                 incident_id=incident.id,
@@ -142,11 +187,21 @@ class Approvals:
                 op="approval.post",
                 payload={"request_id": request.id},
             )
-            request_id = request.id
-        self._sender.kick(incident_queue(incident.id))
-        if not action.needs_approval:
-            self._execute(request_id, action, {})
-        return Requested(request_id)
+            self._redraw_card(session, incident.id)
+            return request.id
+
+    def check_not_pending(self, *, incident_id: int, action: Action, actor: Actor) -> None:
+        """Raise AlreadyPending when this action already waits for approval in this incident;
+        one past its time is expired first, and does not count. The refusal is recorded with
+        the delivery taken (a repeated delivery raises Duplicate and records nothing)."""
+        with self._store.read() as session:
+            waiting = queries.pending_for(session, incident_id=incident_id, action=action.key)
+        for pending in waiting:
+            if pending.expires_at <= self._clock() and self._expire(pending.id):
+                continue
+            refusal = AlreadyPending(pending)
+            self._record_refusal(pending, actor, refusal, take_delivery=True)
+            raise refusal
 
     # -- deciding -----------------------------------------------------------------------------
     def check_approver(self, request: ApprovalRequest, user: str) -> None:
@@ -280,30 +335,82 @@ class Approvals:
         not_expired_at: datetime | None = None,
         **values: Any,
     ) -> bool:
-        """The one way a request changes state: the conditional move, its timeline event and
-        the redrawn message, together; False when the request was not in `from_state`."""
+        """The one way a request changes state (see `move_in`), in a transaction of its own."""
         with self._store.write() as session:
-            moved = queries.transition(
+            moved = self.move_in(
                 session,
-                request_id=request.id,
+                request,
                 from_state=from_state,
                 to_state=to_state,
+                kind=kind,
+                actor=actor,
                 not_expired_at=not_expired_at,
                 **values,
             )
-            if moved:
-                record(
-                    session,
-                    incident_id=request.incident_id,
-                    kind=kind,
-                    actor=actor,
-                    at=self._clock(),
-                    data=self._event_data(request),
-                )
-                self._redraw(session, request)
         if moved:
             self._sender.kick(incident_queue(request.incident_id))
         return moved
+
+    def move_in(
+        self,
+        session: Session,
+        request: ApprovalRequest,
+        *,
+        from_state: str,
+        to_state: str,
+        kind: EventKind,
+        actor: str,
+        not_expired_at: datetime | None = None,
+        at: datetime | None = None,
+        **values: Any,
+    ) -> bool:
+        """The conditional move, its timeline event and the redrawn message and card, together
+        in the caller's transaction; False when the request was not in `from_state`."""
+        moved = queries.transition(
+            session,
+            request_id=request.id,
+            from_state=from_state,
+            to_state=to_state,
+            not_expired_at=not_expired_at,
+            **values,
+        )
+        if moved:
+            record(
+                session,
+                incident_id=request.incident_id,
+                kind=kind,
+                actor=actor,
+                at=at or self._clock(),
+                data=self._event_data(request),
+            )
+            self._redraw(session, request)
+            self._redraw_card(session, request.incident_id)
+        return moved
+
+    def cancel_pending(
+        self, session: Session, *, incident_id: int, actor: str, at: datetime
+    ) -> list[int]:
+        """Cancel every request of the incident still waiting for approval (it is being
+        resolved at `at`), in the resolve's own transaction: an approval that comes after
+        finds the request cancelled, one that came before has already moved it on. Return
+        their ids."""
+        now = at
+        cancelled = []
+        for request in queries.pending_for(session, incident_id=incident_id):
+            if self.move_in(
+                session,
+                request,
+                from_state=queries.PENDING,
+                to_state=queries.CANCELLED,
+                kind=EventKind.REMEDIATION_CANCELLED,
+                actor=actor,
+                at=now,
+                decided_by=actor,
+                decided_at=now,
+                finished_at=now,
+            ):
+                cancelled.append(request.id)
+        return cancelled
 
     # -- executing ----------------------------------------------------------------------------
     def _execute(self, request_id: int, action: Action, extra: dict[str, Any]) -> None:
@@ -349,12 +456,15 @@ class Approvals:
             finding = future.result(timeout=self._settings.probe_timeout + 1)
         except Exception:
             return outcome
-        details = [
-            *outcome.details,
-            msg("approval.site_recheck", check=finding.summary.model_dump()),
-        ]
+        recheck = msg("approval.site_recheck", check=finding.summary.model_dump())
         data = {**outcome.data, "site_recheck": {"status": finding.status.value, **finding.data}}
-        return outcome.model_copy(update={"details": details, "data": data})
+        if finding.status != CheckStatus.FAIL:
+            details = [*outcome.details, recheck]
+            return outcome.model_copy(update={"details": details, "data": data})
+        # It ran, and the site is still down: that is a failure, whatever the action said.
+        summary = msg("approval.recheck_failed", check=finding.summary.model_dump())
+        details = [msg("approval.ran_but", summary=outcome.summary.model_dump()), *outcome.details]
+        return Outcome(ok=False, summary=summary, details=[*details, recheck], data=data)
 
     def _finish(self, request: ApprovalRequest, action: Action, outcome: Outcome) -> None:
         now = self._clock()
@@ -446,8 +556,17 @@ class Approvals:
         return marked
 
     # -- helpers ------------------------------------------------------------------------------
-    def _record_refusal(self, request: ApprovalRequest, actor: Actor, refusal: Refused) -> None:
+    def _record_refusal(
+        self,
+        request: ApprovalRequest,
+        actor: Actor,
+        refusal: UserError,
+        *,
+        take_delivery: bool = False,
+    ) -> None:
         with self._store.write() as session:
+            if take_delivery:
+                claim(session, actor=actor, at=self._clock())
             record(
                 session,
                 incident_id=request.incident_id,
@@ -456,6 +575,16 @@ class Approvals:
                 at=self._clock(),
                 data=self._event_data(request, refusal.message),
             )
+
+    def _redraw_card(self, session: Any, incident_id: int) -> None:
+        """The card shows what waits for approval and what was done last."""
+        self._sender.enqueue(
+            session,
+            queue=incident_queue(incident_id),
+            op="card.update",
+            payload={"incident_id": incident_id},
+            coalesce=True,
+        )
 
     def _redraw(self, session: Any, request: ApprovalRequest) -> None:
         self._sender.enqueue(

@@ -225,7 +225,7 @@ class Console:
             self._standin.add_channel(name, channel_id=incident.channel_id)
             if incident.card_ts:
                 kinds = [event.kind for event in core.incidents.events(incident.id)]
-                text, blocks = core.render.card(incident, kinds)
+                text, blocks = core.render.card(incident, kinds, core.live(incident.id))
                 self._standin.seed_message(incident.channel_id, incident.card_ts, text, blocks)
 
     def _stop(self) -> None:

@@ -22,6 +22,7 @@ from bot.clock import Clock, utc_now
 from bot.diagnosis import Diagnoses, Diagnosis, run_checks, store_snapshot
 from bot.doorbell import Doorbell
 from bot.incidents import Actor, Duplicate, Incidents, take
+from bot.live import Live, live_state
 from bot.messages import Catalogue
 from bot.outbox import Sender
 from bot.people import People
@@ -29,6 +30,7 @@ from bot.render import Renderer
 from bot.settings import Settings
 from bot.slack_ops import SlackOperations
 from storage import Store, deliveries
+from storage.models import ApprovalRequest
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,8 @@ class Core:
         self.approvals = Approvals(
             store=store, sender=self.sender, settings=settings, clock=clock, loop=self.loop
         )
+        # Resolving cancels whatever still waits for approval, in the resolve's transaction.
+        self.incidents.on_resolve(self.approvals.cancel_pending)
         self._work = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ailex-work")
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
@@ -123,6 +127,27 @@ class Core:
         """Take a delivery that changes nothing stored (a button that opens a form); raise
         Duplicate when Slack delivered it before."""
         take(self.store, actor=actor, at=self.clock())
+
+    def live(self, incident_id: int) -> Live:
+        """What is in effect in the incident now (the card's live state)."""
+        with self.store.read() as session:
+            return live_state(session, incident_id=incident_id)
+
+    def request_link(self, request: ApprovalRequest) -> str:
+        """A link to an approval request's message (Slack's permalink), else its channel."""
+        if request.channel_id and request.message_ts:
+            try:
+                answer = self.client.chat_getPermalink(
+                    channel=request.channel_id, message_ts=request.message_ts
+                )
+                url = answer.get("permalink")
+                if isinstance(url, str) and url.startswith("https://"):
+                    return f"<{url}|#{request.id}>"
+            except Exception:
+                log.warning("no permalink for approval request #%s", request.id)
+        if request.channel_id:
+            return self.t("approval.link_in_channel", id=request.id, channel=request.channel_id)
+        return f"#{request.id}"
 
     def contacts(self) -> tuple[str, list[dict[str, Any]]]:
         """The runbook's emergency contacts with each provider's live status."""

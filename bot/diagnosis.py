@@ -422,6 +422,14 @@ class Diagnoses:
                     },
                 )
                 self._redraw(session, run_id)
+                # The card shows the last diagnosis' verdict.
+                self._sender.enqueue(
+                    session,
+                    queue=f"incident:{incident_id}",
+                    op="card.update",
+                    payload={"incident_id": incident_id},
+                    coalesce=True,
+                )
             else:
                 self._sender.enqueue(
                     session,
@@ -430,6 +438,8 @@ class Diagnoses:
                     payload={"run_id": run_id},
                 )
         self._sender.kick(diagnosis_queue(run_id))
+        if incident_id is not None:
+            self._sender.kick(f"incident:{incident_id}")
 
 
 def store_snapshot(session: Any, diagnosis: Diagnosis, now: Any, *, source: str) -> None:

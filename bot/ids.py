@@ -10,6 +10,7 @@ class ActionId(StrEnum):
     RESOLVE = "ailex.resolve"
     # Declare anyway, though an open incident has the same title.
     DECLARE_CONFIRM = "ailex.declare.confirm"
+    RESOLVE_CONFIRM = "ailex.resolve.confirm"
     DIAGNOSE = "ailex.diagnose"
     DIAGNOSE_SELECT = "ailex.diagnose.select"
     JWT = "ailex.jwt"

@@ -7,7 +7,7 @@ messages it owes (the outbox); Slack hears of it only after the commit.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,6 +165,9 @@ def _minute(at: datetime | None) -> datetime | None:
     return at.replace(second=0, microsecond=0) if at is not None else None
 
 
+ResolveHook = Callable[..., Any]
+
+
 class Incidents:
     """Declare and run incidents; every method records before Slack is told."""
 
@@ -173,6 +176,13 @@ class Incidents:
         self._sender = sender
         self._settings = settings
         self._clock = clock
+        self._on_resolve: list[ResolveHook] = []
+
+    def on_resolve(self, hook: ResolveHook) -> None:
+        """Call `hook(session, incident_id=..., actor=..., at=...)` inside every resolve's
+        transaction (the approval engine cancels what still waits); it returns the ids of the
+        requests it cancelled, recorded with the resolve."""
+        self._on_resolve.append(hook)
 
     # -- reading ----------------------------------------------------------------------------
     def for_channel(self, channel_id: str) -> Incident | None:
@@ -367,6 +377,12 @@ class Incidents:
             for name, value in fields.items():
                 if value is not None and value.strip():
                     setattr(incident, name, value.strip())
+            # Nothing waiting for approval may run under a resolved card.
+            cancelled: list[int] = []
+            for hook in self._on_resolve:
+                cancelled += (
+                    hook(session, incident_id=incident_id, actor=actor.user_id, at=now) or []
+                )
             incident.resolved_at = now
             self._change_status(session, incident, Status.RESOLVED, actor.user_id, now)
             record(
@@ -376,8 +392,61 @@ class Incidents:
                 actor=actor.user_id,
                 at=now,
                 text=incident.cause,
+                data={"cancelled": cancelled} if cancelled else None,
             )
             self._enqueue_report(session, incident_id)
+            # What is still in effect (a site switch left on, checks still failing), with the
+            # buttons to undo it; drawn when it is sent, and only when something is left.
+            self._sender.enqueue(
+                session,
+                queue=incident_queue(incident_id),
+                op="leftovers.post",
+                payload={"incident_id": incident_id, "cancelled": cancelled},
+            )
+        self._sender.kick(incident_queue(incident_id))
+        return incident
+
+    def reopen(self, *, incident_id: int, actor: Actor) -> Incident:
+        """Open a resolved incident again (recorded; the report keeps both resolutions)."""
+        now = self._clock()
+        try:
+            with self._store.write() as session:
+                claim(session, actor=actor, at=now)
+                incident = self._lock(session, incident_id)
+                if incident.resolved_at is None:
+                    raise UserError("error.reopen_not_resolved", id=incident.id)
+                other = (
+                    incidents.open_in_channel(session, channel_id=incident.channel_id)
+                    if incident.channel_id
+                    else None
+                )
+                if other is not None:
+                    raise UserError("error.reopen_other_open", id=incident.id, other=other.id)
+                resolved_at = incident.resolved_at
+                incident.resolved_at = None
+                session.flush()  # the one-open-incident-per-channel index speaks here
+                record(
+                    session,
+                    incident_id=incident_id,
+                    kind=EventKind.REOPENED,
+                    actor=actor.user_id,
+                    at=now,
+                    data={"resolved_at": resolved_at.isoformat()},
+                )
+                old_status, incident.status = incident.status, Status.INVESTIGATING.value
+                record(
+                    session,
+                    incident_id=incident_id,
+                    kind=EventKind.STATUS_CHANGED,
+                    actor=actor.user_id,
+                    at=now,
+                    data={"from": old_status, "to": incident.status},
+                )
+                self._announce(session, incident_id, "notice.reopened", user=actor.user_id)
+                self._redraw_card(session, incident_id)
+        except IntegrityError:
+            # Another incident was opened in this channel at the same moment.
+            raise UserError("error.reopen_other_open_race", id=incident_id) from None
         self._sender.kick(incident_queue(incident_id))
         return incident
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.domain import Phase, Status, current_phase
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.live import Live, site_recheck
 from bot.messages import Catalogue
 from bot.scenarios import SCENARIO_KEYS, TRIAGE
 from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time
@@ -22,6 +23,7 @@ Blocks = list[dict[str, Any]]
 SEVERITY_EMOJI = {"P1": "🔴", "P2": "🟠", "P3": "🟡"}
 RESOLVED_EMOJI = "✅"
 SECTION_LIMIT = 3000
+BUTTON_VALUE_LIMIT = 2000
 HEADER_LIMIT = 150
 
 
@@ -112,8 +114,11 @@ class Renderer:
         self._clock = clock
 
     # -- the incident card --------------------------------------------------------------------
-    def card(self, incident: Incident, event_kinds: Iterable[str]) -> tuple[str, Blocks]:
-        """The incident card: title, severity, status, commander, time since start, phase."""
+    def card(
+        self, incident: Incident, event_kinds: Iterable[str], live: Live | None = None
+    ) -> tuple[str, Blocks]:
+        """The incident card: title, severity, status, commander, time since start, phase,
+        and (with `live`) what is in effect now."""
         t, now = self.t, self._clock()
         resolved = incident.resolved_at is not None
         emoji = RESOLVED_EMOJI if resolved else SEVERITY_EMOJI.get(incident.severity, "⚪")
@@ -164,6 +169,9 @@ class Renderer:
                 )
             )
         )
+        live_lines = self.live_lines(live) if live is not None else []
+        if live_lines:
+            blocks.append(context("\n".join(live_lines)))
         if not resolved:
             blocks.append(
                 actions(
@@ -175,6 +183,117 @@ class Renderer:
             )
         text = t("card.fallback", severity=incident.severity, id=incident.id, title=incident.title)
         return text, blocks
+
+    def _request_names(self, requests: Iterable[Any]) -> str:
+        return ", ".join(
+            f"#{r.id} {self.t(f'action.{r.action}')}" + (f" `{r.argument}`" if r.argument else "")
+            for r in requests
+        )
+
+    def live_lines(self, live: Live) -> list[str]:
+        """The card's live state: switches left on, requests waiting or running, the last
+        diagnosis' verdict and whether the last remediation brought the site back."""
+        t = self.t
+        lines = [t("live.switch_on", action=t(f"action.{key}")) for key in live.switches_on]
+        if live.pending:
+            lines.append(
+                t(
+                    "live.pending",
+                    count=len(live.pending),
+                    requests=self._request_names(live.pending),
+                )
+            )
+        if live.running:
+            lines.append(t("live.running", requests=self._request_names(live.running)))
+        done = live.last_done
+        if done is not None:
+            recheck = site_recheck(done)
+            name = t(f"action.{done.action}")
+            if recheck is not None and recheck.get("status") == "fail":
+                answer = recheck.get("http_status") or t("live.no_answer")
+                lines.append(
+                    t("live.last_action_site_down", id=done.id, action=name, answer=answer)
+                )
+            elif done.state == "failed":
+                lines.append(t("live.last_action_failed", id=done.id, action=name))
+            else:
+                lines.append(t("live.last_action_done", id=done.id, action=name))
+        run = live.last_run
+        if run is not None:
+            counts = " · ".join(
+                t(f"live.count.{status}", n=live.counts[status])
+                for status in ("fail", "error", "warn", "ok", "skipped")
+                if live.counts.get(status)
+            )
+            verdict = t(
+                "live.diagnosis",
+                scenario=t(f"scenario.{run.scenario}"),
+                at=fmt_time(run.finished_at or run.started_at, self.zone, since=self._clock()),
+                counts=counts or "-",
+            )
+            if live.failing:
+                verdict += " · " + t("live.failing", checks=self._check_names(live.failing))
+            lines.append(verdict)
+        return lines
+
+    def _check_names(self, check_ids: Iterable[str]) -> str:
+        return ", ".join(self.t(f"check_title.{check_id}") for check_id in check_ids)
+
+    def leftovers(self, incident: Incident, live: Live, *, cancelled: Sequence[int] = ()) -> Blocks:
+        """What resolving leaves in effect, with a button to undo each switch left on (and to
+        diagnose again when checks still fail); empty when nothing is left."""
+        t = self.t
+        lines: list[str] = []
+        if cancelled:
+            lines.append(t("leftovers.cancelled", requests=", ".join(f"#{n}" for n in cancelled)))
+        lines += [t("leftovers.switch_on", action=t(f"action.{key}")) for key in live.switches_on]
+        if live.running:
+            lines.append(t("leftovers.running", requests=self._request_names(live.running)))
+        if live.failing:
+            lines.append(t("leftovers.failing", checks=self._check_names(live.failing)))
+        if not lines:
+            return []
+        buttons = [
+            button(
+                t("leftovers.undo", action=t(f"action.{key}")),
+                ActionId.REMEDIATE,
+                f"{key} off",
+                style="primary",
+            )
+            for key in live.switches_on
+        ]
+        if live.failing and live.last_run is not None:
+            buttons.append(
+                button(t("leftovers.diagnose"), ActionId.DIAGNOSE, live.last_run.scenario)
+            )
+        blocks: Blocks = [section(f"*{t('leftovers.title', id=incident.id)}*\n" + "\n".join(lines))]
+        if buttons:
+            blocks.append(actions(*buttons, block_id=f"leftovers.{incident.id}"))
+        return blocks
+
+    def resolve_confirm(
+        self, incident: Incident, live: Live, *, cause: str | None
+    ) -> tuple[str, Blocks]:
+        """Asked before resolving while the last diagnosis still fails."""
+        t = self.t
+        assert live.last_run is not None
+        question = t(
+            "resolve.confirm",
+            id=incident.id,
+            scenario=t(f"scenario.{live.last_run.scenario}"),
+            checks=self._check_names(live.failing),
+        )
+        switches = [t("leftovers.switch_on", action=t(f"action.{k}")) for k in live.switches_on]
+        blocks: Blocks = [section("\n".join([question, *switches]))]
+        blocks += [b for b in self.leftovers(incident, live) if b["type"] == "actions"]
+        value = json.dumps({"incident_id": incident.id, "cause": cause}, ensure_ascii=False)
+        if len(value) <= BUTTON_VALUE_LIMIT:
+            confirm = button(t("resolve.confirm_button"), ActionId.RESOLVE_CONFIRM, value)
+        else:  # too long to carry in a button: the form asks again, with the cause kept there
+            confirm = button(t("resolve.confirm_form"), ActionId.RESOLVE, str(incident.id))
+        confirm["style"] = "danger"
+        blocks.append(actions(confirm, block_id=f"resolve_confirm.{incident.id}"))
+        return question, blocks
 
     def _scenario_menu(self) -> dict[str, Any]:
         """A menu of the runbook's scenarios; choosing one runs its diagnosis."""
@@ -244,10 +363,18 @@ class Renderer:
         channel_id: str,
         edit: bool = False,
         impact_started: datetime | None = None,
+        typed: dict[str, str | None] | None = None,
+        warning: str | None = None,
     ) -> dict[str, Any]:
         """원인, 영향 범위, 조치 내용, 재발 방지 대책 (단기, 중장기), 발생일시. `edit`: the same
-        form again to correct the report (also after resolve), filled with what it says."""
+        form again to correct the report (also after resolve), filled with what it says. With
+        `warning` (the last diagnosis still fails) it asks again, keeping what was `typed`, and
+        a second submit resolves."""
         t = self.t
+        kept = typed or {}
+
+        def initial(block_id: BlockId, stored: str | None) -> str | None:
+            return kept.get(block_id) if typed is not None else stored
 
         def field(block_id: BlockId, label: str, *, optional: bool, initial: str | None):
             element: dict[str, Any] = {
@@ -276,50 +403,61 @@ class Renderer:
             BlockId.STARTED,
             t("modal.resolve.started"),
             optional=True,
-            initial=(
+            initial=initial(
+                BlockId.STARTED,
                 impact_started.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
                 if impact_started is not None
-                else None
+                else None,
             ),
         )
         started["element"]["multiline"] = False
         started["element"]["max_length"] = 40
         started["hint"] = plain(t("modal.resolve.started_hint", zone=self.zone.key), 2000)
+        intro = [section(t(f"modal.{mode}.intro", id=incident.id, title=escape(incident.title)))]
+        if warning is not None:
+            metadata["confirmed"] = True
+            intro.append(section(warning))
+        submit = (
+            t("modal.resolve.submit_anyway") if warning is not None else t(f"modal.{mode}.submit")
+        )
         return {
             "type": "modal",
             "callback_id": CallbackId.RESOLVE,
             "private_metadata": json.dumps(metadata),
             "title": plain(t(f"modal.{mode}.title"), 24),
-            "submit": plain(t(f"modal.{mode}.submit"), 24),
+            "submit": plain(submit, 24),
             "close": plain(t("modal.cancel"), 24),
             "blocks": [
-                section(t(f"modal.{mode}.intro", id=incident.id, title=escape(incident.title))),
+                *intro,
                 field(
                     BlockId.CAUSE,
                     t("report.cause"),
                     optional=cause_optional,
-                    initial=incident.cause,
+                    initial=initial(BlockId.CAUSE, incident.cause),
                 ),
                 field(
                     BlockId.IMPACT,
                     t("modal.resolve.impact"),
                     optional=True,
-                    initial=incident.impact,
+                    initial=initial(BlockId.IMPACT, incident.impact),
                 ),
                 field(
-                    BlockId.ACTIONS, t("report.actions"), optional=True, initial=incident.actions
+                    BlockId.ACTIONS,
+                    t("report.actions"),
+                    optional=True,
+                    initial=initial(BlockId.ACTIONS, incident.actions),
                 ),
                 field(
                     BlockId.PREVENTION_SHORT,
                     t("modal.resolve.prevention_short"),
                     optional=True,
-                    initial=incident.prevention_short,
+                    initial=initial(BlockId.PREVENTION_SHORT, incident.prevention_short),
                 ),
                 field(
                     BlockId.PREVENTION_LONG,
                     t("modal.resolve.prevention_long"),
                     optional=True,
-                    initial=incident.prevention_long,
+                    initial=initial(BlockId.PREVENTION_LONG, incident.prevention_long),
                 ),
                 started,
             ],
@@ -420,6 +558,7 @@ HELP_ENTRIES = (
     "diagnose",
     "remediate",
     "resolve",
+    "reopen",
     "report",
     "report_edit",
     "started",

@@ -157,6 +157,7 @@ def render_markdown(
         f"- {t('report.started')}: {fmt_datetime(started, zone)}",
         f"- {t('report.recovered')}: {recovered}",
         f"- {t('report.duration')}: {duration}",
+        *_resolutions(events, t=t, zone=zone, started=started, mention=mention),
         f"- {t('report.impact')}: {u(incident.impact or none)}",
         f"- {t('report.severity')}: {severity}",
         f"- {t('report.commander')}: {mention(incident.commander_id)}",
@@ -193,6 +194,30 @@ def render_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def _resolutions(
+    events: Sequence[TimelineEvent],
+    *,
+    t: Catalogue,
+    zone: ZoneInfo,
+    started: datetime,
+    mention: Callable[[str], str],
+) -> list[str]:
+    """Each resolution and reopening, with who and when, once an incident was reopened."""
+    kinds = {EventKind.RESOLVED: "report.resolution", EventKind.REOPENED: "report.reopening"}
+    steps = [event for event in events if event.kind in kinds]
+    if not any(event.kind == EventKind.REOPENED for event in steps):
+        return []
+    parts = [
+        t(
+            kinds[EventKind(event.kind)],
+            at=fmt_time(event.at, zone, since=started),
+            user=mention(event.actor),
+        )
+        for event in steps
+    ]
+    return [f"- {t('report.resolutions')}: " + " → ".join(parts)]
 
 
 def report_filename(incident: Incident, zone: ZoneInfo) -> str:

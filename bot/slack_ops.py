@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.diagnosis_view import render_run
 from bot.domain import EventKind
 from bot.incidents import record
+from bot.live import Live, live_state
 from bot.people import People, fallback
 from bot.render import Renderer, chunked_sections, context, header
 from bot.report import people_in, render_markdown, report_filename
@@ -74,6 +75,7 @@ class SlackOperations:
         sender.register("diagnosis.respond", self.respond_diagnosis)
         sender.register("approval.post", self.post_approval)
         sender.register("approval.update", self.update_approval)
+        sender.register("leftovers.post", self.post_leftovers)
 
     # -- helpers ------------------------------------------------------------------------------
     def _incident(self, incident_id: int) -> Incident:
@@ -86,6 +88,13 @@ class SlackOperations:
     def _kinds(self, incident_id: int) -> list[str]:
         with self._store.read() as session:
             return timeline.kinds(session, incident_id=incident_id)
+
+    def _live(self, incident_id: int) -> Live:
+        with self._store.read() as session:
+            return live_state(session, incident_id=incident_id)
+
+    def _card(self, incident: Incident) -> tuple[str, list[dict[str, Any]]]:
+        return self._render.card(incident, self._kinds(incident.id), self._live(incident.id))
 
     @staticmethod
     def _channel(incident: Incident) -> str:
@@ -230,7 +239,7 @@ class SlackOperations:
         channel = self._channel(incident)
         if incident.card_ts:
             return self.update_card(client, payload) or {}
-        text, blocks = self._render.card(incident, self._kinds(incident.id))
+        text, blocks = self._card(incident)
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         ts = answer["ts"]
         with self._store.write() as session:
@@ -249,7 +258,7 @@ class SlackOperations:
         incident = self._incident(payload["incident_id"])
         if not incident.card_ts or not incident.channel_id:
             return None  # the card is not posted yet; card.post will draw it as it is then
-        text, blocks = self._render.card(incident, self._kinds(incident.id))
+        text, blocks = self._card(incident)
         client.chat_update(
             channel=incident.channel_id, ts=incident.card_ts, text=text, blocks=blocks
         )
@@ -263,6 +272,19 @@ class SlackOperations:
             text, blocks = payload["text"], payload["blocks"]
         else:
             text, blocks = self._render.notice(payload["key"], **payload.get("params", {}))
+        answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return {"channel": channel, "ts": answer["ts"]}
+
+    def post_leftovers(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """After a resolve: what is still in effect, with buttons to undo it (nothing when
+        nothing is left)."""
+        incident = self._incident(payload["incident_id"])
+        channel = self._channel(incident)
+        live = self._live(incident.id)
+        blocks = self._render.leftovers(incident, live, cancelled=payload.get("cancelled") or [])
+        if not blocks:
+            return None
+        text = self._render.t("leftovers.fallback", id=incident.id)
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         return {"channel": channel, "ts": answer["ts"]}
 

@@ -229,6 +229,7 @@ class SlackStandIn:
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
             "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
             "pins.add": self._pins_add,
             "views.open": self._views_open,
             "views.push": self._views_push,
@@ -606,6 +607,13 @@ class SlackStandIn:
                         "blocks": message.blocks, "user": BOT_USER_ID, "bot_id": BOT_ID},
         }  # fmt: skip
 
+    def _chat_get_permalink(self, request: _Request) -> dict[str, Any]:
+        channel = self._channel(request)
+        message = self._find(channel.id, request.get("message_ts"))
+        if message is None:
+            raise SlackError("message_not_found")
+        return {"channel": channel.id, "permalink": permalink(channel.id, message.ts)}
+
     def _chat_update(self, request: _Request) -> dict[str, Any]:
         channel = self._channel(request)
         message = self._find(channel.id, request.get("ts"))
@@ -850,3 +858,8 @@ def _handler_class(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = _handle
 
     return _Handler
+
+
+def permalink(channel_id: str, ts: str) -> str:
+    """A message's address as Slack writes it (the console shows it as the request's name)."""
+    return f"https://ailex.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"

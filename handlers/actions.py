@@ -75,6 +75,33 @@ def register(app: App, core: Core) -> None:
         text = declare(core, title=title, severity=severity, actor=actor_of(body), force=True)
         core.spawn(respond, text=text, response_type="ephemeral", replace_original=True)
 
+    @app.action(ActionId.RESOLVE_CONFIRM.value)
+    def on_resolve_confirm(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        """ "Resolve anyway" after the warning that the last diagnosis still fails."""
+        ack()
+        try:
+            data = json.loads(_value(action))
+            incident_id = int(data["incident_id"])
+            cause = data.get("cause")
+        except (ValueError, TypeError, KeyError):
+            raise UserError("error.bad_button") from None
+        if not (isinstance(cause, str) and cause.strip()):
+            raise UserError("error.bad_button")
+        incident = core.incidents.get(incident_id)
+        if incident is None:
+            raise UserError("error.no_incident")
+        if incident.resolved_at is not None:
+            raise UserError("error.incident_resolved", id=incident.id)
+        core.incidents.resolve(incident_id=incident.id, actor=actor_of(body), cause=cause)
+        core.spawn(
+            respond,
+            text=core.t("resolve.ack", id=incident.id),
+            response_type="ephemeral",
+            replace_original=True,
+        )
+
     def on_diagnose(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         start_diagnosis(core, scenario_key(_value(action)), actor_of(body))

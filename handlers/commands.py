@@ -8,7 +8,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.actions import action_of, check_arguments, check_configured
+from bot.actions import action_of, check_arguments, check_configured, undoes
+from bot.approvals import AlreadyPending
 from bot.core import Core
 from bot.diagnosis import scenario_key
 from bot.domain import Severity
@@ -109,7 +110,9 @@ def _incident_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Re
 def _status(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
     incident = _incident_here(core, actor)
     if cmd.status is None:
-        text, blocks = core.render.card(incident, core.incidents.event_kinds(incident.id))
+        text, blocks = core.render.card(
+            incident, core.incidents.event_kinds(incident.id), core.live(incident.id)
+        )
         ack(text=text, blocks=blocks, response_type="ephemeral")
         return
     core.incidents.set_status(incident_id=incident.id, status=cmd.status, actor=actor)
@@ -134,6 +137,12 @@ def _resolve(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond)
     if incident.resolved_at is not None:
         raise UserError("error.incident_resolved", id=incident.id)
     if cmd.text:
+        live = core.live(incident.id)
+        if live.still_failing:
+            # The last diagnosis still fails: ask before calling it resolved.
+            text, blocks = core.render.resolve_confirm(incident, live, cause=cmd.text)
+            ack(text=text, blocks=blocks, response_type="ephemeral")
+            return
         core.incidents.resolve(incident_id=incident.id, actor=actor, cause=cmd.text)
         ephemeral(ack, core.t("resolve.ack", id=incident.id))
         return
@@ -142,6 +151,12 @@ def _resolve(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond)
         raise UserError("error.resolve_needs_cause")
     ack()
     core.spawn(open_resolve_modal, core, incident.id, trigger_id, actor, respond)
+
+
+def _reopen(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    core.incidents.reopen(incident_id=incident.id, actor=actor)
+    ephemeral(ack, core.t("reopen.ack", id=incident.id))
 
 
 def open_resolve_modal(
@@ -239,12 +254,22 @@ def request_remediation(
     """Ask for `remediate <action> [argument]` in this channel's incident: the preview is
     prepared after the ack; return what to tell the user now (None: a form opens instead)."""
     incident = _incident_here(core, actor)
-    if incident.resolved_at is not None:
-        raise UserError("error.incident_resolved", id=incident.id)
     action = action_of(args[0])
     check_arguments(action, args[1:])
-    check_configured(action, core.settings)
     argument = " ".join(args[1:]).strip() or None
+    if incident.resolved_at is not None and not undoes(action, argument):
+        raise UserError("error.incident_resolved", id=incident.id)
+    check_configured(action, core.settings)
+    if action.needs_approval:
+        try:
+            core.approvals.check_not_pending(incident_id=incident.id, action=action, actor=actor)
+        except AlreadyPending as error:
+            if respond is None:  # a form: its answer is the form's next view
+                return core.t(
+                    "approval.already_pending_link", link=core.request_link(error.pending)
+                )
+            core.spawn(refuse_pending, core, error, respond)
+            return None
     name = core.t(f"action.{action.key}")
     if action.reason_required and not argument:
         if not trigger_id:
@@ -273,6 +298,9 @@ def _request(
         )
     except Duplicate:
         return
+    except AlreadyPending as error:
+        refuse_pending(core, error, respond)
+        return
     except UserError as error:
         text = core.t.render(error.message)
     else:
@@ -280,6 +308,13 @@ def _request(
             text = core.t("approval.blocked", reason=core.t.render(result.blocked))
         else:
             return
+    if respond is not None:
+        respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def refuse_pending(core: Core, error: AlreadyPending, respond: Respond | None) -> None:
+    """Say that the same action already waits for approval, with a link to that request."""
+    text = core.t("approval.already_pending_link", link=core.request_link(error.pending))
     if respond is not None:
         respond(text=text, response_type="ephemeral", replace_original=False)
 
@@ -294,6 +329,7 @@ HANDLERS: dict[Name, Handler] = {
     Name.DIAGNOSE: _diagnose,
     Name.REMEDIATE: _remediate,
     Name.RESOLVE: _resolve,
+    Name.REOPEN: _reopen,
     Name.REPORT: _report,
     Name.REPORT_EDIT: _report_edit,
     Name.STARTED: _started,

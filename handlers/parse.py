@@ -21,6 +21,7 @@ class Name(StrEnum):
     DIAGNOSE = "diagnose"
     REMEDIATE = "remediate"
     RESOLVE = "resolve"
+    REOPEN = "reopen"
     REPORT = "report"
     REPORT_EDIT = "report_edit"
     STARTED = "started"
@@ -60,6 +61,7 @@ _WORDS: dict[str, str] = {
     "diagnose": "diagnose", "진단": "diagnose",
     "remediate": "remediate", "조치": "remediate",
     "resolve": "resolve", "해결": "resolve", "복구": "resolve",
+    "reopen": "reopen", "재개": "reopen", "다시열기": "reopen",
     "report": "report", "보고서": "report",
     "started": "started", "발생": "started", "발생일시": "started", "발생시각": "started",
     "contacts": "contacts", "연락처": "contacts",
@@ -149,6 +151,8 @@ def parse(text: str | None) -> Command:
         return Command(Name.REMEDIATE, args=tuple(rest.split()))
     if word == "resolve":
         return Command(Name.RESOLVE, text=rest)
+    if word == "reopen":
+        return Command(Name.REOPEN)
     if word == "report":
         if rest.lower() in _REPORT_EDIT_WORDS:
             return Command(Name.REPORT_EDIT)

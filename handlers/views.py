@@ -78,6 +78,20 @@ def register(app: App, core: Core) -> None:
             ack(response_action="errors", errors=errors)
             return
         actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
+        if not edit and not data.get("confirmed") and incident.resolved_at is None:
+            live = core.live(incident_id)
+            if live.still_failing:
+                # The last diagnosis still fails: ask once more, keeping what was typed.
+                typed: dict[str, str | None] = {
+                    str(block): form_value(view, block)
+                    for block in (*RESOLVE_FIELDS, BlockId.STARTED)
+                }
+                question, _ = core.render.resolve_confirm(incident, live, cause=None)
+                view = core.render.resolve_modal(
+                    incident, channel_id=actor.channel_id, typed=typed, warning=question
+                )
+                ack(response_action="update", view=view)
+                return
         fields = {
             "cause": cause,
             "impact": form_value(view, BlockId.IMPACT),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -11,13 +12,29 @@ from sqlalchemy.orm import Session
 
 from storage.models import ApprovalRequest
 
-PENDING = "pending"
-EXECUTING = "executing"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-DENIED = "denied"
-EXPIRED = "expired"
-INTERRUPTED = "interrupted"
+
+class State(StrEnum):
+    """pending -> executing | denied | expired | cancelled (the incident was resolved);
+    executing -> succeeded | failed | interrupted."""
+
+    PENDING = "pending"
+    EXECUTING = "executing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+PENDING = State.PENDING
+EXECUTING = State.EXECUTING
+SUCCEEDED = State.SUCCEEDED
+FAILED = State.FAILED
+DENIED = State.DENIED
+EXPIRED = State.EXPIRED
+INTERRUPTED = State.INTERRUPTED
+CANCELLED = State.CANCELLED
 
 
 def create(session: Session, **fields: Any) -> ApprovalRequest:
@@ -78,3 +95,15 @@ def for_incident(session: Session, *, incident_id: int) -> Sequence[ApprovalRequ
         .where(ApprovalRequest.incident_id == incident_id)
         .order_by(ApprovalRequest.id)
     ).all()
+
+
+def pending_for(
+    session: Session, *, incident_id: int, action: str | None = None
+) -> Sequence[ApprovalRequest]:
+    """The incident's requests still waiting for a decision (of one action, when given)."""
+    query = select(ApprovalRequest).where(
+        ApprovalRequest.incident_id == incident_id, ApprovalRequest.state == PENDING
+    )
+    if action is not None:
+        query = query.where(ApprovalRequest.action == action)
+    return session.scalars(query.order_by(ApprovalRequest.id)).all()

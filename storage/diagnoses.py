@@ -71,3 +71,13 @@ def latest_snapshot(session: Session) -> TableSnapshot | None:
 
 def add_snapshot(session: Session, *, at: datetime, source: str, counts: dict[str, int]) -> None:
     session.add(TableSnapshot(taken_at=at, source=source, counts=counts))
+
+
+def last_finished_run(session: Session, *, incident_id: int) -> DiagnosisRun | None:
+    """The incident's newest diagnosis that has finished."""
+    return session.scalars(
+        select(DiagnosisRun)
+        .where(DiagnosisRun.incident_id == incident_id, DiagnosisRun.finished_at.is_not(None))
+        .order_by(DiagnosisRun.started_at.desc(), DiagnosisRun.id.desc())
+        .limit(1)
+    ).first()

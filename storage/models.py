@@ -159,8 +159,9 @@ class ApprovalRequest(Base):
     """A destructive action asked for, its preview, who decided, and what execution did.
 
     States: pending -> executing -> succeeded | failed | interrupted; pending -> denied |
-    expired. Only `pending` moves, and only by one conditional UPDATE, so an action executes
-    at most once whatever clicks, retries or replicas race."""
+    expired | cancelled. Only `pending` moves, and only by one conditional UPDATE, so an action
+    executes at most once whatever clicks, retries or replicas race. At most one request of an
+    action waits per incident (a partial unique index), whatever two replicas race."""
 
     __tablename__ = "approval_requests"
 
@@ -186,4 +187,12 @@ class ApprovalRequest(Base):
     __table_args__ = (
         Index("ix_approval_requests_state", "state", "expires_at"),
         Index("ix_approval_requests_incident", "incident_id"),
+        Index(
+            "uq_approval_requests_pending_action",
+            "incident_id",
+            "action",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
     )

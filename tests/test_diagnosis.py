@@ -18,7 +18,7 @@ from tests.fakes.sockets import SilentServer
 from tests.fakes.statuspage import FakeStatusPage
 from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
 from tests.fakes.vercel import FakeVercel
-from tests.test_incident_lifecycle import ack, declare, flat
+from tests.test_incident_lifecycle import ack, declare, flat, resolve_confirmed
 
 
 @pytest.fixture
@@ -76,8 +76,10 @@ def test_diagnose_in_incident_channel_fills_one_message_and_records_timeline(mak
     kinds = [e.kind for e in events]
     assert kinds.count("diagnosis") == 1 and kinds.count("diagnosis_result") == 1
     assert events[kinds.index("diagnosis")].data["scenario"] == "outage"
-    # The report's 진단 시작 is the first diagnosis.
-    ack(bot.command("resolve 배포 오류", channel=channel))
+    # The report's 진단 시작 is the first diagnosis. The site still fails, so resolve asks
+    # first; confirming resolves.
+    asked = resolve_confirmed(bot, "resolve 배포 오류", channel=channel)
+    assert "그래도 해결 처리할까요" in asked["text"]
     bot.settle()
     markdown = bot.slack.shared_files()[0]["content"]
     assert "진단 시작 (기록 없음)" not in markdown and "진단 시작: 상황 1" in markdown

@@ -32,6 +32,21 @@ def declare(bot, text="incident start P1 결제 API 다운", **kwargs) -> str:
     return list(bot.slack.channels)[-1]
 
 
+def resolve_confirmed(bot, text: str, *, channel: str, **kwargs) -> dict:
+    """`/ailex <text>` (a resolve) while the last diagnosis still fails: the bot asks first,
+    and this presses its "resolve anyway" button. Returns the question asked."""
+    asked = bot.command(text, channel=channel, **kwargs).json()
+    (confirm,) = [
+        element["value"]
+        for block in asked.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "ailex.resolve.confirm"
+    ]
+    bot.click("ailex.resolve.confirm", confirm, channel=channel, **kwargs)
+    return asked
+
+
 def card_blocks(bot, channel: str) -> list[dict]:
     posts = bot.slack.posts(channel)
     assert posts, "nothing posted"

@@ -129,7 +129,7 @@ KO: dict[str, str] = {
     "rollback.already_done": "배포 `{deployment}`가 이미 프로덕션입니다 (먼저 전환됨). 아무것도 하지 않았습니다.",
     "rollback.conflict": "Vercel이 승격을 거부했습니다 (409 충돌): {error}",
     "rollback.failed": "`{deployment}`로 롤백하지 못했습니다.",
-    "rollback.done": "✅ 프로덕션이 `{deployment}`로 바뀌었습니다 (이전: `{replaced}`).",
+    "rollback.done": "프로덕션이 `{deployment}`로 바뀌었습니다 (이전: `{replaced}`).",
     "rollback.accepted": (
         "`{deployment}` 승격 요청은 접수됐지만 {seconds}초 안에 전환을 확인하지 못했습니다. "
         "잠시 뒤 상태를 확인하세요."
@@ -344,7 +344,7 @@ EN: dict[str, str] = {
     ),
     "rollback.conflict": "Vercel refused the promotion (409 conflict): {error}",
     "rollback.failed": "Could not roll back to `{deployment}`.",
-    "rollback.done": "✅ Production now serves `{deployment}` (was `{replaced}`).",
+    "rollback.done": "Production now serves `{deployment}` (was `{replaced}`).",
     "rollback.accepted": (
         "The promotion of `{deployment}` was accepted but not seen live within {seconds}s. "
         "Check again shortly."

@@ -232,6 +232,13 @@ class FakeSlack(FakeServer):
                 return {"channel": channel, "ts": ts}
         return {"error": "message_not_found"}
 
+    def _m_chat_getPermalink(self, request: Recorded) -> dict[str, Any]:
+        channel, ts = request.arg("channel") or "", request.arg("message_ts") or ""
+        if not any(message["ts"] == ts for message in self.messages.get(channel, [])):
+            return {"error": "message_not_found"}
+        link = f"https://ailex.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"channel": channel, "permalink": link}
+
     def _m_chat_postEphemeral(self, request: Recorded) -> dict[str, Any]:
         self.ephemerals.append(
             {

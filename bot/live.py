@@ -1,0 +1,80 @@
+"""What is in effect in an incident right now, read from the store: the requests waiting for
+approval or running, the site switches its remediations left on, the last diagnosis' verdict
+and the last remediation's outcome. The card shows it; resolve warns about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage import approvals, diagnoses
+from storage.models import ApprovalRequest, DiagnosisRun
+
+# The site switches (action keys) whose `on` an incident may leave behind.
+SWITCHES = ("maintenance", "ai-degraded")
+
+
+@dataclass
+class Live:
+    pending: list[ApprovalRequest] = field(default_factory=list)
+    running: list[ApprovalRequest] = field(default_factory=list)
+    # Switches the incident's executed remediations turned on and did not turn off again.
+    switches_on: list[str] = field(default_factory=list)
+    last_run: DiagnosisRun | None = None
+    # Check ids of the last diagnosis that failed, and the run's counts by status.
+    failing: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    last_done: ApprovalRequest | None = None
+
+    @property
+    def still_failing(self) -> bool:
+        return bool(self.failing)
+
+    @property
+    def leftovers(self) -> bool:
+        """Whether anything is left that resolving should mention."""
+        return bool(self.switches_on or self.running or self.failing)
+
+
+def site_recheck(request: ApprovalRequest) -> dict[str, Any] | None:
+    """The site check a remediation ran after itself, if any."""
+    data = (request.outcome or {}).get("data") or {}
+    recheck = data.get("site_recheck")
+    return recheck if isinstance(recheck, dict) else None
+
+
+def live_state(session: Session, *, incident_id: int) -> Live:
+    live = Live()
+    switches: dict[str, bool] = {}
+    for request in approvals.for_incident(session, incident_id=incident_id):
+        if request.state == approvals.PENDING:
+            live.pending.append(request)
+        elif request.state == approvals.EXECUTING:
+            live.running.append(request)
+        elif request.state in (approvals.SUCCEEDED, approvals.FAILED):
+            if live.last_done is None or _finished(request) >= _finished(live.last_done):
+                live.last_done = request
+            value = (request.preview or {}).get("data", {}).get("value")
+            if (
+                request.action in SWITCHES
+                and request.state == approvals.SUCCEEDED
+                and isinstance(value, bool)
+            ):
+                switches[request.action] = value
+    live.switches_on = [key for key in SWITCHES if switches.get(key)]
+    run = diagnoses.last_finished_run(session, incident_id=incident_id)
+    if run is not None:
+        live.last_run = run
+        for result in diagnoses.results(session, run_id=run.id):
+            live.counts[result.status] = live.counts.get(result.status, 0) + 1
+            if result.status == "fail":
+                live.failing.append(result.check_id)
+        order = {check_id: n for n, check_id in enumerate(run.check_ids or [])}
+        live.failing.sort(key=lambda check_id: order.get(check_id, len(order)))
+    return live
+
+
+def _finished(request: ApprovalRequest) -> Any:
+    return (request.finished_at or request.requested_at, request.id)
