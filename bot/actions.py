@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.incidents import UserError
 from bot.settings import Settings, is_set
+from bot.text import escape
 from remediations.base import Outcome, Preview
 
 PreviewFn = Callable[[Settings, "str | None", datetime], Preview]
@@ -214,5 +215,5 @@ def action_of(word: str) -> Action:
     key = _ALIASES.get(word.strip().lower(), word.strip().lower())
     action = ACTIONS.get(key)
     if action is None:
-        raise UserError("error.unknown_action", action=word[:40], known=", ".join(ACTIONS))
+        raise UserError("error.unknown_action", action=escape(word[:40]), known=", ".join(ACTIONS))
     return action

@@ -31,6 +31,7 @@ from bot.scenarios import (
     strength,
 )
 from bot.settings import Settings
+from bot.text import escape
 from probes.base import CheckStatus, Finding, Msg, msg
 from storage import Store, diagnoses
 from storage.models import Incident
@@ -217,7 +218,7 @@ def scenario_key(word: str) -> str:
     key = _ALIASES.get(word.strip().lower(), word.strip().lower())
     if key not in SCENARIO_KEYS:
         raise UserError(
-            "error.unknown_scenario", scenario=word[:40], known=", ".join(SCENARIO_KEYS)
+            "error.unknown_scenario", scenario=escape(word[:40]), known=", ".join(SCENARIO_KEYS)
         )
     return key
 

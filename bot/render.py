@@ -154,7 +154,12 @@ class Renderer:
                     block_id=f"card.{incident.id}",
                 )
             )
-        text = t("card.fallback", severity=incident.severity, id=incident.id, title=incident.title)
+        text = t(
+            "card.fallback",
+            severity=incident.severity,
+            id=incident.id,
+            title=escape(incident.title),
+        )
         return text, blocks
 
     def _scenario_menu(self) -> dict[str, Any]:

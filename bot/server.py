@@ -10,7 +10,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from sqlalchemy import text
 
 from bot.app import Bot
@@ -25,9 +27,40 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+# Slack's bodies are small; a larger one is not Slack's.
+MAX_BODY_BYTES = 1_000_000
+
+
+class _SlackHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, with the body parsed by the bot (handlers/edge.py): a command
+    mentioning "payload" stays a command, and a body no signature can cover (not UTF-8,
+    a timestamp that is not a number) is refused before Bolt sees it."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        from handlers.edge import slack_request
+
+        headers = request.get_headers()
+        timestamp = headers.get("x-slack-request-timestamp")
+        if isinstance(timestamp, str) and not (timestamp.isascii() and timestamp.isdigit()):
+            return BoltResponse(status=401, body={"error": "invalid request"})
+        try:
+            length = int(request.environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return BoltResponse(status=400, body="")
+        if length < 0 or length > MAX_BODY_BYTES:
+            return BoltResponse(status=413 if length > 0 else 400, body="")
+        data = request.environ["wsgi.input"].read(length) if length else b""
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("refused a Slack request whose body is not UTF-8")
+            return BoltResponse(status=400, body="")
+        return self.app.dispatch(slack_request(raw, headers=headers, query=request.query_string))
+
+
 def wsgi_app(bot: Bot) -> WSGIApp:
     """The bot as a WSGI application: POST /slack/events, GET /healthz."""
-    slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+    slack = _SlackHandler(bot.app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

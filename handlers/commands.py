@@ -12,6 +12,7 @@ from bot.core import Core
 from bot.diagnosis import scenario_key
 from bot.incidents import Actor, Duplicate, UserError
 from bot.render import section
+from bot.text import escape
 from handlers.parse import Command, Name, ParseError, parse
 
 SLASH_COMMAND = "/ailex"
@@ -50,7 +51,9 @@ def register(app: App, core: Core) -> None:
 
 def _usage(core: Core, ack: Ack, error: ParseError) -> None:
     t = core.t
-    reason = t(f"error.{error.reason}", **error.params)
+    # The parameters are what the user typed: shown literally, never as mentions or links.
+    params = {k: escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    reason = t(f"error.{error.reason}", **params)
     if error.usage is None:
         ephemeral(ack, reason, [section(reason), *core.render.help()])
         return
@@ -75,7 +78,7 @@ def _incident_start(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: R
     key = "declare.ack_channel" if core.settings.incident_channels else "declare.ack_here"
     ephemeral(
         ack,
-        core.t(key, id=incident.id, severity=incident.severity, title=incident.title),
+        core.t(key, id=incident.id, severity=incident.severity, title=escape(incident.title)),
     )
 
 
@@ -228,7 +231,9 @@ def _request(
         text = core.t.render(error.message)
     else:
         if result.blocked is not None:
-            text = core.t("approval.blocked", reason=core.t.render(result.blocked))
+            text = core.t(
+                "approval.blocked", reason=core.t.render(result.blocked, user_text=escape)
+            )
         else:
             return
     if respond is not None:

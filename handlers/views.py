@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from bot.core import Core
 from bot.ids import BlockId, CallbackId
 from bot.incidents import Actor, UserError
+from handlers.edge import row_id
 
 
 def form_value(view: dict[str, Any], block_id: str) -> str | None:
@@ -53,10 +54,9 @@ def register(app: App, core: Core) -> None:
             ack(response_action="errors", errors={BlockId.CAUSE: core.t("error.cause_required")})
             return
         actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
-        try:
-            incident_id = int(data["incident_id"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError("error.bad_form") from None
+        incident_id = row_id(data.get("incident_id"))
+        if incident_id is None:
+            raise UserError("error.bad_form")
         core.incidents.resolve(
             incident_id=incident_id,
             actor=actor,
@@ -89,10 +89,9 @@ def register_forms(app: App, core: Core) -> None:
         if not key:
             ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.rotate.required")})
             return
-        try:
-            request_id = int(metadata(view)["request_id"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError("error.bad_form") from None
+        request_id = row_id(metadata(view).get("request_id"))
+        if request_id is None:
+            raise UserError("error.bad_form")
         actor = submitter(body, view)
         core.approvals.approve(request_id=request_id, actor=actor, with_secret=True)
         ack(
