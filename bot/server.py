@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -144,15 +145,34 @@ def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
     """Run over Socket Mode: Slack's requests come down a WebSocket the bot opens. Ends on
     SIGTERM or SIGINT after closing the connection and letting queued work finish."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
     from slack_sdk.errors import SlackApiError
 
     from bot.settings import SettingsError
     from bot.slack import slack_error
+    from handlers.edge import problem_of, refused
 
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    handler = SocketModeHandler(bot.app, app_token, ping_interval=SOCKET_PING_INTERVAL_S)
+
+    class _Handler(SocketModeHandler):
+        def handle(self, client: Any, req: Any) -> None:
+            # An envelope the bot refuses (malformed, or nothing listens for it) is still
+            # acknowledged: Slack would only deliver it again.
+            start = time.time()
+            problem = problem_of(req.payload)
+            if problem is not None:
+                # Refused before Bolt, whose request and middleware read the body as given.
+                refused(problem)
+                send_response(client, req, BoltResponse(status=200, body=""), start)
+                return
+            response = run_bolt_app(self.app, req)
+            if 400 <= response.status < 500:
+                response = BoltResponse(status=200, body="")
+            send_response(client, req, response, start)
+
+    handler = _Handler(bot.app, app_token, ping_interval=SOCKET_PING_INTERVAL_S)
     try:
         handler.connect()
     except SlackApiError as exc:

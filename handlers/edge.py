@@ -93,13 +93,10 @@ def slack_request(
     request = BoltRequest(body="", query=query, headers=dict(headers))
     request.raw_body = raw_body
     body, problem = parse_body(raw_body, request.content_type)
-    problem = problem or shape_problem(body)
+    problem = problem or problem_of(body)
     if problem is not None:
         body = {}
-    try:
-        context = build_context(BoltContext({}), body)
-    except Exception:
-        body, problem, context = {}, "the payload's ids are not in Slack's shape", BoltContext({})
+    context = build_context(BoltContext({}), body)
     if problem is not None:
         context[MALFORMED] = problem
     request.body = body
@@ -215,6 +212,21 @@ def shape_problem(body: Mapping[str, Any]) -> str | None:
     return None
 
 
+def problem_of(body: Any) -> str | None:
+    """Why a body (parsed, or as Socket Mode delivers it) cannot be handled (None: it can)."""
+    if not isinstance(body, dict):
+        return "the payload is not a JSON object"
+    if _too_deep(body):
+        return "the payload is nested too deeply"
+    problem = shape_problem(body)
+    if problem is None:
+        try:
+            build_context(BoltContext({}), body)
+        except Exception:
+            problem = "the payload's ids are not in Slack's shape"
+    return problem
+
+
 def _too_deep(value: Any, depth: int = 0) -> bool:
     if depth > MAX_DEPTH:
         return True
@@ -225,18 +237,19 @@ def _too_deep(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def refused(problem: str) -> None:
+    log.warning("refused a malformed Slack request: %s", problem)
+
+
 # -- the middleware --------------------------------------------------------------------------------
 def register(app: App) -> None:
     """Refuse malformed bodies (after the signature check) and clean every text in the rest."""
 
     @app.middleware
     def edge(req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> Any:
-        problem = req.context.get(MALFORMED)
-        if problem is None:
-            body = req.body
-            problem = "the payload is nested too deeply" if _too_deep(body) else shape_problem(body)
+        problem = req.context.get(MALFORMED) or problem_of(req.body)
         if problem is not None:
-            log.warning("refused a malformed Slack request: %s", problem)
+            refused(problem)
             return BoltResponse(status=400, body="")
         cleaned = _cleaned(req.body)
         if cleaned != req.body:
