@@ -122,7 +122,9 @@ def test_broadcast_mentions_echoed_from_arguments_are_never_live(make_bot):
     ]
     bot.settle()
     answers = [json.dumps(r, ensure_ascii=False) for r in bot.slack.responses]
-    assert any("rollback" in a or "배포" in a for a in answers + acks)
+    # Each is echoed back literally: the scenario, the action, the rollback's argument.
+    assert "&lt;!channel&gt;" in acks[0] and "&lt;!here&gt;" in acks[1]
+    assert any("&lt;!channel&gt;" in a and "dpl_" in a for a in answers)
     for text in _everything_sent(bot) + acks:
         assert not LIVE_BROADCAST.search(text), text
 
@@ -385,3 +387,21 @@ def test_nul_and_control_characters_are_stored_alike_on_every_store(make_bot, st
     assert note.text == "로그에\ufffd NUL\ufffd[31m 있음\t탭"
     assert incident.cause == "원인\ufffd은 \ufffd 여기"
     assert incident.resolved_at is not None
+
+
+def test_an_emergency_deploy_reason_with_broadcast_mentions_is_posted_literally(make_bot):
+    from tests.fakes.vercel import TOKEN, FakeVercel
+
+    with FakeVercel() as vercel:
+        vercel.add_deployment(minutes_ago=60, commit_message="<!here> Release 1.4")
+        bot = make_bot(
+            VERCEL_TOKEN=TOKEN, VERCEL_PROJECT_ID=vercel.project_id, VERCEL_API_URL=vercel.url
+        )
+        channel = declare(bot)
+        ack(bot.command("remediate emergency-deploy <!channel> 로그인 핫픽스", channel=channel))
+        bot.settle(timeout=30)
+        request = [p for p in bot.slack.posts(channel) if "ailex.approve" in json.dumps(p)]
+        assert request, bot.slack.posts(channel)
+        assert "&lt;!channel&gt; 로그인 핫픽스" in json.dumps(request[0], ensure_ascii=False)
+        for text in _everything_sent(bot):
+            assert not LIVE_BROADCAST.search(text), text
