@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.messages import Catalogue
 from storage import incidents, timeline
 from tests.test_incident_lifecycle import ack, declare
 
@@ -29,6 +30,19 @@ def _events(bot, incident_id: int = 1) -> list:
 def _incidents(bot) -> list:
     with bot.store.read() as session:
         return list(incidents.list_all(session))
+
+
+# The start of the answer to a failure nobody foresaw ("처리하지 못했습니다 ... 오류 ID").
+INTERNAL = Catalogue("ko")("error.internal", id="@").split("@")[0][:12]
+
+
+def _answered_clearly(response) -> None:
+    """The answer is not the one to an unforeseen failure (whatever its encoding)."""
+    try:
+        text = json.dumps(response.json(), ensure_ascii=False)
+    except ValueError:
+        text = response.text
+    assert INTERNAL not in text, text
 
 
 def _no_tracebacks(caplog) -> None:
@@ -254,7 +268,7 @@ def test_a_button_id_no_row_can_have_gets_a_clear_answer(bot, caplog, value):
     bot.settle()
     (answer,) = bot.slack.responses
     assert answer["response_type"] == "ephemeral"
-    assert "버튼" in answer["text"] and "오류" not in answer["text"]
+    assert "버튼" in answer["text"] and INTERNAL not in answer["text"]
     _no_tracebacks(caplog)
 
 
@@ -269,7 +283,7 @@ def test_a_form_with_a_30_digit_incident_id_gets_a_clear_answer(bot, caplog):
     assert response.status_code == 200
     body = response.json()
     assert body["response_action"] == "update"
-    assert "error id" not in json.dumps(body) and "오류 번호" not in json.dumps(body)
+    _answered_clearly(response)
     _no_tracebacks(caplog)
 
 
@@ -352,7 +366,7 @@ def test_fuzzed_signed_payloads_never_fail_inside(bot, caplog, payload):
     caplog.set_level(logging.INFO)
     response = bot.post(_form(json.dumps(payload)), "application/x-www-form-urlencoded")
     assert response.status_code in _ALLOWED, (response.status_code, response.text)
-    assert "error id" not in response.text and "오류 번호" not in response.text
+    _answered_clearly(response)
     _no_tracebacks(caplog)
 
 
@@ -363,7 +377,7 @@ def test_fuzzed_command_forms_never_fail_inside(bot, caplog, fields):
     caplog.set_level(logging.INFO)
     response = bot.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
     assert response.status_code in _ALLOWED, (response.status_code, response.text)
-    assert "오류 번호" not in response.text
+    _answered_clearly(response)
     _no_tracebacks(caplog)
 
 
@@ -405,3 +419,33 @@ def test_an_emergency_deploy_reason_with_broadcast_mentions_is_posted_literally(
         assert "&lt;!channel&gt; 로그인 핫픽스" in json.dumps(request[0], ensure_ascii=False)
         for text in _everything_sent(bot):
             assert not LIVE_BROADCAST.search(text), text
+
+
+@pytest.fixture
+def store_bot(make_bot, store_url):
+    """One bot on each store, its incidents living where they are declared."""
+    return make_bot(store_url, AILEX_INCIDENT_CHANNELS="false")
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.text(
+        st.characters(codec="utf-8") | st.sampled_from("\x00\x01\r\x1b\x7f\ufffe"),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_fuzzed_titles_and_notes_are_taken_alike_on_every_store(store_bot, text):
+    bot = store_bot
+    response = bot.command(f"incident start P2 x{text}", channel="C_FUZZ")
+    assert response.status_code == 200
+    _answered_clearly(response)
+    (incident, *_) = sorted(_incidents(bot), key=lambda i: -i.id)
+    assert "\x00" not in incident.title and incident.title.startswith("x")
+    response = bot.command(f"note {text}", channel="C_FUZZ")
+    assert response.status_code == 200
+    _answered_clearly(response)
