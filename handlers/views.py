@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from bot.core import Core
 from bot.ids import BlockId, CallbackId
 from bot.incidents import Actor, UserError
+from bot.text import escape
 from handlers.edge import row_id
 
 
@@ -126,8 +127,13 @@ def register_forms(app: App, core: Core) -> None:
             ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.jwt.required")})
             return
         finding = inspect_jwt(token.strip(), now=core.clock())
-        lines = [core.t.render(finding.summary)]
-        lines += [f"• {name}: {value}" for name, value in finding.data.items() if value is not None]
+        # The token's claims are whatever its maker wrote: shown literally.
+        lines = [core.t.render(finding.summary, user_text=escape)]
+        lines += [
+            f"• {name}: {escape(str(value))}"
+            for name, value in finding.data.items()
+            if value is not None
+        ]
         ack(
             response_action="update",
             view=_result_view(core, core.t("modal.jwt.title"), "\n".join(lines)),

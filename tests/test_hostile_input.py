@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -332,6 +332,92 @@ _shaped = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=6),
     max_leaves=25,
 )
+
+
+def _or_junk(value) -> st.SearchStrategy:
+    return st.just(value) | _json
+
+
+_values = st.sampled_from(["1", "2", "999", "triage", "rollback", "maintenance on", "x"]) | _json
+_action = st.fixed_dictionaries(
+    {
+        "action_id": st.sampled_from(
+            [
+                "ailex.approve",
+                "ailex.deny",
+                "ailex.resolve",
+                "ailex.remediate",
+                "ailex.diagnose",
+                "ailex.diagnose.select",
+                "ailex.jwt",
+                "other",
+            ]
+        ),
+        "block_id": _or_junk("b1"),
+        "type": _or_junk("button"),
+        "value": _values,
+    },
+    optional={"selected_option": st.fixed_dictionaries({"value": _values})},
+)
+_nearly_a_click = st.fixed_dictionaries(
+    {
+        "type": st.just("block_actions"),
+        "user": _or_junk({"id": "U_ALICE", "team_id": "T1"}),
+        "team": _or_junk({"id": "T1"}),
+        "trigger_id": _or_junk("trigger-fuzz"),
+        "channel": _or_junk({"id": "C_OPS"}),
+        "container": _or_junk({"type": "message", "channel_id": "C_OPS"}),
+        "response_url": _or_junk("RESPONSE_URL"),
+        "actions": st.lists(_action, min_size=1, max_size=2) | _json,
+    }
+)
+_nearly_a_form = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["view_submission", "view_closed"]),
+        "user": _or_junk({"id": "U_ALICE"}),
+        "view": st.fixed_dictionaries(
+            {
+                "id": _or_junk("V1"),
+                "type": _or_junk("modal"),
+                "callback_id": st.sampled_from(
+                    [
+                        "ailex.resolve_modal",
+                        "ailex.rotate_key_modal",
+                        "ailex.jwt_modal",
+                        "ailex.emergency_deploy_modal",
+                    ]
+                ),
+                "private_metadata": st.sampled_from(
+                    [
+                        '{"incident_id": 1, "channel_id": "C_OPS"}',
+                        '{"request_id": 1}',
+                        "[]",
+                        '{"incident_id": 100000000000000000000}',
+                        "{",
+                        "",
+                    ]
+                )
+                | _json,
+                "state": st.fixed_dictionaries(
+                    {
+                        "values": st.dictionaries(
+                            st.sampled_from(["cause", "impact", "secret", "reason", "x"]),
+                            st.dictionaries(
+                                st.just("value"),
+                                st.dictionaries(
+                                    st.sampled_from(["type", "value"]), _json, max_size=2
+                                ),
+                                max_size=1,
+                            ),
+                            max_size=3,
+                        )
+                    }
+                )
+                | _json,
+            }
+        ),
+    }
+)
 _command_fields = st.dictionaries(
     st.sampled_from(
         [
@@ -360,24 +446,58 @@ _ALLOWED = {200, 400, 401, 404}
 
 
 @_FUZZ
-@given(payload=st.one_of(_json, _shaped))
+@given(payload=st.one_of(_json, _shaped, _nearly_a_click, _nearly_a_form))
 def test_fuzzed_signed_payloads_never_fail_inside(bot, caplog, payload):
     caplog.clear()
     caplog.set_level(logging.INFO)
-    response = bot.post(_form(json.dumps(payload)), "application/x-www-form-urlencoded")
+    body = json.dumps(payload).replace("RESPONSE_URL", bot.slack.response_url("fuzz"))
+    response = bot.post(_form(body), "application/x-www-form-urlencoded")
     assert response.status_code in _ALLOWED, (response.status_code, response.text)
     _answered_clearly(response)
+    bot.settle()  # what was left to do after the answer fails no more loudly
     _no_tracebacks(caplog)
 
 
+_subcommand = st.sampled_from(
+    [
+        "incident start P1 ",
+        "incident list",
+        "note ",
+        "resolve ",
+        "status ",
+        "severity ",
+        "diagnose ",
+        "remediate ",
+        "remediate rollback ",
+        "report",
+        "contacts",
+        "help",
+        "",
+    ]
+)
+_command_text = st.builds(lambda head, tail: head + tail, _subcommand, st.text(max_size=30))
+_real_commands = st.fixed_dictionaries(
+    {
+        "command": st.just("/ailex"),
+        "text": _command_text,
+        "user_id": _or_junk("U_ALICE") | st.text(max_size=40),
+        "channel_id": st.sampled_from(["C_OPS", "CINC0001", ""]) | st.text(max_size=40),
+        "trigger_id": st.text(min_size=1, max_size=20) | st.text(min_size=140, max_size=200),
+        "response_url": st.just("RESPONSE_URL") | st.text(max_size=20),
+    }
+)
+
+
 @_FUZZ
-@given(fields=_command_fields)
+@given(fields=_command_fields | _real_commands)
 def test_fuzzed_command_forms_never_fail_inside(bot, caplog, fields):
     caplog.clear()
     caplog.set_level(logging.INFO)
-    response = bot.post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
+    body = urlencode(fields).replace("RESPONSE_URL", quote(bot.slack.response_url("fuzz"), safe=""))
+    response = bot.post(body.encode(), "application/x-www-form-urlencoded")
     assert response.status_code in _ALLOWED, (response.status_code, response.text)
     _answered_clearly(response)
+    bot.settle(timeout=30)
     _no_tracebacks(caplog)
 
 
@@ -449,3 +569,20 @@ def test_fuzzed_titles_and_notes_are_taken_alike_on_every_store(store_bot, text)
     response = bot.command(f"note {text}", channel="C_FUZZ")
     assert response.status_code == 200
     _answered_clearly(response)
+
+
+def test_a_pasted_jwt_whose_claims_carry_markup_is_shown_literally(bot):
+    import base64
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    claims = {"iss": "<https://evil.example|supabase>", "role": "<!channel>", "exp": 1}
+    token = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2ln"
+    channel = declare(bot)
+    bot.click("ailex.jwt", "1", channel=channel, trigger_id="t-jwt")
+    bot.settle()
+    (opened,) = bot.slack.views
+    shown = json.dumps(bot.submit_view(opened["view"], {"secret": token}).json())
+    assert "&lt;!channel&gt;" in shown and "&lt;https://evil.example|supabase&gt;" in shown
+    assert not LIVE_BROADCAST.search(shown) and "<https://evil" not in shown
