@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.incidents import UserError
 from bot.settings import Settings, is_set
-from bot.text import closest
+from bot.text import closest, escape
 from remediations.base import Outcome, Preview
 
 PreviewFn = Callable[[Settings, "str | None", datetime], Preview]
@@ -240,7 +240,7 @@ def action_of(word: str) -> Action:
         raise UserError(
             "error.unknown_action",
             suggestion=closest(word, [*ACTIONS, *_ALIASES]),
-            action=word[:40],
+            action=escape(word[:40]),
             known=", ".join(ACTIONS),
         )
     return action

@@ -7,6 +7,7 @@ serve`, by the console and by the tests alike.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +26,23 @@ log = logging.getLogger(__name__)
 
 class _BoltTokenNotice(logging.Filter):
     """Drops Bolt's start-up notice that SLACK_BOT_TOKEN in the environment is unused: the
-    bot gives Bolt its client on purpose (the token goes through `authorize`)."""
+    bot gives Bolt its client on purpose (the token goes through `authorize`). Bolt's warning
+    of a request no listener takes (the whole body, then a page of suggested code) becomes
+    one line naming what it was, without the body (it carries the response_url)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "will be unused" not in record.getMessage()
+        message = record.getMessage()
+        if "will be unused" in message:
+            return False
+        if message.startswith("Unhandled request"):
+            record.msg, record.args = "unhandled Slack request: %s", (_kind_of(message),)
+        return True
+
+
+def _kind_of(message: str) -> str:
+    """What an unhandled request was (its type, command or callback), from Bolt's warning."""
+    found = re.search(r"'(?:type|command)': '([\w./-]{1,60})'", message)
+    return found.group(1) if found else "unknown"
 
 
 @dataclass

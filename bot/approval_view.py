@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.ids import ActionId
 from bot.messages import Catalogue
 from bot.render import Blocks, actions, button, chunked_sections, context, header, section
-from bot.text import fmt_time
+from bot.text import escape, fmt_time
 from remediations.base import Outcome, Preview
 from storage import approvals as states
 from storage.models import ApprovalRequest
@@ -33,8 +33,10 @@ def render_request(
     action = t(f"action.{request.action}")
     key = "approval.header" if request.needs_approval else "approval.header_auto"
     blocks: Blocks = [header(t(key, id=request.id, action=action))]
-    lines = [f"*{t.render(preview.summary)}*"]
-    lines += [f"• {t.render(detail)}" for detail in preview.details[:MAX_DETAIL_LINES]]
+    lines = [f"*{t.render(preview.summary, user_text=escape)}*"]
+    lines += [
+        f"• {t.render(detail, user_text=escape)}" for detail in preview.details[:MAX_DETAIL_LINES]
+    ]
     if len(preview.details) > MAX_DETAIL_LINES:
         lines.append(t("approval.more", count=len(preview.details) - MAX_DETAIL_LINES))
     blocks += chunked_sections(lines)
@@ -77,8 +79,8 @@ def render_request(
     )
     if request.outcome:
         outcome = Outcome.model_validate(request.outcome)
-        state_line += f"\n*{t.render(outcome.summary)}*"
-        details = [f"• {t.render(d)}" for d in outcome.details[:MAX_DETAIL_LINES]]
+        state_line += f"\n*{t.render(outcome.summary, user_text=escape)}*"
+        details = [f"• {t.render(d, user_text=escape)}" for d in outcome.details[:MAX_DETAIL_LINES]]
         blocks += chunked_sections([state_line, *details])
     else:
         blocks.append(section(state_line))

@@ -27,7 +27,6 @@ from urllib.parse import urlencode
 
 from anyascii import anyascii
 from pydantic import SecretStr
-from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
@@ -61,6 +60,7 @@ from bot.standin import (
     StandInEvent,
 )
 from handlers.commands import SLASH_COMMAND
+from handlers.edge import slack_request
 
 log = logging.getLogger(__name__)
 
@@ -427,8 +427,8 @@ class Console:
         assert self._bot is not None
         timestamp = str(int(time.time()))
         signature = self._verifier.generate_signature(timestamp=timestamp, body=body) or ""
-        request = BoltRequest(
-            body=body,
+        request = slack_request(
+            body,
             headers={
                 "content-type": "application/x-www-form-urlencoded",
                 "x-slack-request-timestamp": timestamp,

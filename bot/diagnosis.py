@@ -31,7 +31,7 @@ from bot.scenarios import (
     strength,
 )
 from bot.settings import Settings
-from bot.text import closest
+from bot.text import closest, escape
 from probes.base import CheckStatus, Finding, Msg, msg
 from storage import Store, diagnoses
 from storage.models import Incident
@@ -220,7 +220,7 @@ def scenario_key(word: str) -> str:
         raise UserError(
             "error.unknown_scenario",
             suggestion=closest(word, [*SCENARIO_KEYS, *_ALIASES]),
-            scenario=word[:40],
+            scenario=escape(word[:40]),
             known=", ".join(SCENARIO_KEYS),
         )
     return key

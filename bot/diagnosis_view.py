@@ -9,7 +9,7 @@ from bot.ids import ActionId
 from bot.messages import Catalogue
 from bot.render import Blocks, actions, button, context, header, section
 from bot.scenarios import TRIAGE
-from bot.text import clip
+from bot.text import clip, escape
 from probes.base import Msg
 from storage.models import CheckResult, DiagnosisRun
 
@@ -29,7 +29,7 @@ def check_line(t: Catalogue, check_id: str, result: CheckResult | None) -> str:
     title = t(f"check_title.{check_id}")
     if result is None:
         return f"{PENDING_EMOJI} *{title}* {t('diagnosis.pending')}"
-    summary = t.render(Msg.model_validate(result.summary))
+    summary = t.render(Msg.model_validate(result.summary), user_text=escape)
     emoji = STATUS_EMOJI.get(result.status, "•")
     return f"{emoji} *{title}* {clip(summary, 600)} ({result.duration_ms} ms)"
 
@@ -65,7 +65,7 @@ def judgement(run: DiagnosisRun, t: Catalogue) -> Blocks:
     buttons: list[dict[str, Any]] = []
     seen: set[str] = set()
     for suggestion in suggestions:
-        reason = t.render(Msg.model_validate(suggestion["reason"]))
+        reason = t.render(Msg.model_validate(suggestion["reason"]), user_text=escape)
         if run.scenario == TRIAGE:
             scenario_name = t("scenario." + suggestion["scenario"])
             reason = f"{scenario_name} · {reason}"

@@ -181,12 +181,17 @@ class Renderer:
                     block_id=f"card.{incident.id}",
                 )
             )
-        text = t("card.fallback", severity=incident.severity, id=incident.id, title=incident.title)
+        text = t(
+            "card.fallback",
+            severity=incident.severity,
+            id=incident.id,
+            title=escape(incident.title),
+        )
         return text, blocks
 
     def _request_names(self, requests: Iterable[Any]) -> str:
         return ", ".join(
-            f"#{r.id} {self.t(f'action.{r.action}')}" + (f" `{r.argument}`" if r.argument else "")
+            f"#{r.id} {self.t(f'action.{r.action}')}" + (f" `{escape(r.argument)}`" if r.argument else "")
             for r in requests
         )
 

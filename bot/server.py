@@ -7,10 +7,13 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from sqlalchemy import text
 
 from bot.app import Bot
@@ -25,9 +28,40 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+# Slack's bodies are small; a larger one is not Slack's.
+MAX_BODY_BYTES = 1_000_000
+
+
+class _SlackHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, with the body parsed by the bot (handlers/edge.py): a command
+    mentioning "payload" stays a command, and a body no signature can cover (not UTF-8,
+    a timestamp that is not a number) is refused before Bolt sees it."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        from handlers.edge import slack_request
+
+        headers = request.get_headers()
+        timestamp = headers.get("x-slack-request-timestamp")
+        if isinstance(timestamp, str) and not (timestamp.isascii() and timestamp.isdigit()):
+            return BoltResponse(status=401, body={"error": "invalid request"})
+        try:
+            length = int(request.environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return BoltResponse(status=400, body="")
+        if length < 0 or length > MAX_BODY_BYTES:
+            return BoltResponse(status=413 if length > 0 else 400, body="")
+        data = request.environ["wsgi.input"].read(length) if length else b""
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("refused a Slack request whose body is not UTF-8")
+            return BoltResponse(status=400, body="")
+        return self.app.dispatch(slack_request(raw, headers=headers, query=request.query_string))
+
+
 def wsgi_app(bot: Bot) -> WSGIApp:
     """The bot as a WSGI application: POST /slack/events, GET /healthz."""
-    slack = SlackRequestHandler(bot.app, path=EVENTS_PATH)
+    slack = _SlackHandler(bot.app, path=EVENTS_PATH)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -111,15 +145,34 @@ def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
     """Run over Socket Mode: Slack's requests come down a WebSocket the bot opens. Ends on
     SIGTERM or SIGINT after closing the connection and letting queued work finish."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
     from slack_sdk.errors import SlackApiError
 
     from bot.settings import SettingsError
     from bot.slack import slack_error
+    from handlers.edge import problem_of, refused
 
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
-    handler = SocketModeHandler(bot.app, app_token, ping_interval=SOCKET_PING_INTERVAL_S)
+
+    class _Handler(SocketModeHandler):
+        def handle(self, client: Any, req: Any) -> None:
+            # An envelope the bot refuses (malformed, or nothing listens for it) is still
+            # acknowledged: Slack would only deliver it again.
+            start = time.time()
+            problem = problem_of(req.payload)
+            if problem is not None:
+                # Refused before Bolt, whose request and middleware read the body as given.
+                refused(problem)
+                send_response(client, req, BoltResponse(status=200, body=""), start)
+                return
+            response = run_bolt_app(self.app, req)
+            if 400 <= response.status < 500:
+                response = BoltResponse(status=200, body="")
+            send_response(client, req, response, start)
+
+    handler = _Handler(bot.app, app_token, ping_interval=SOCKET_PING_INTERVAL_S)
     try:
         handler.connect()
     except SlackApiError as exc:

@@ -223,7 +223,7 @@ class SlackOperations:
             "declare.announce",
             severity=incident.severity,
             id=incident.id,
-            title=incident.title,
+            title=escape(incident.title),
             channel=incident.channel_id,
         )
         try:
@@ -299,7 +299,7 @@ class SlackOperations:
         incident = self._incident(payload["incident_id"])
         channel = self._channel(incident)
         markdown = self._markdown(incident)
-        text = self._render.t("report.posted", id=incident.id, title=incident.title)
+        text = self._render.t("report.posted", id=incident.id, title=escape(incident.title))
         blocks = [header(self._render.t("report.header", id=incident.id))]
         sections = chunked_sections(_markdown_to_mrkdwn(markdown).splitlines())
         if len(sections) > _REPORT_SECTIONS:

@@ -7,9 +7,10 @@ from bot.core import Core
 
 def register_all(app: App, core: Core) -> None:
     """Attach every listener of the bot to a Bolt app."""
-    from handlers import actions, commands, errors, views
+    from handlers import actions, commands, edge, errors, views
 
     errors.register(app, core)
+    edge.register(app)
     commands.register(app, core)
     actions.register(app, core)
     views.register(app, core)

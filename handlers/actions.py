@@ -14,6 +14,7 @@ from bot.domain import Severity
 from bot.ids import ActionId
 from bot.incidents import Actor, UserError
 from handlers.commands import declare, open_resolve_modal, request_remediation, start_diagnosis
+from handlers.edge import row_id
 
 
 def actor_of(body: dict[str, Any]) -> Actor:
@@ -31,10 +32,10 @@ def actor_of(body: dict[str, Any]) -> Actor:
 
 
 def _number(action: dict[str, Any]) -> int:
-    try:
-        return int(action.get("value") or "")
-    except ValueError:
-        raise UserError("error.bad_button") from None
+    number = row_id(action.get("value"))
+    if number is None:
+        raise UserError("error.bad_button")
+    return number
 
 
 def _value(action: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from bot.ids import ActionId
 from bot.incidents import Actor, Duplicate, SameTitleOpen, UserError
 from bot.render import actions, button, section
 from bot.report import impact_started
-from bot.text import fmt_datetime
+from bot.text import escape, fmt_datetime
 from handlers.parse import Command, Name, ParseError, parse
 
 SLASH_COMMAND = "/ailex"
@@ -56,7 +56,9 @@ def register(app: App, core: Core) -> None:
 
 def _usage(core: Core, ack: Ack, error: ParseError) -> None:
     t = core.t
-    reason = t(f"error.{error.reason}", **error.params)
+    # The parameters are what the user typed: shown literally, never as mentions or links.
+    params = {k: escape(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    reason = t(f"error.{error.reason}", **params)
     if error.suggestion:
         reason = t("error.did_you_mean", message=reason, word=error.suggestion)
     if error.usage is None:
@@ -99,7 +101,7 @@ def declare(
     """Declare the incident; return what to tell the declarer."""
     incident = core.incidents.declare(title=title, severity=severity, actor=actor, force=force)
     key = "declare.ack_channel" if core.settings.incident_channels else "declare.ack_here"
-    return core.t(key, id=incident.id, severity=incident.severity, title=incident.title)
+    return core.t(key, id=incident.id, severity=incident.severity, title=escape(incident.title))
 
 
 def _incident_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
@@ -305,7 +307,9 @@ def _request(
         text = core.t.render(error.message)
     else:
         if result.blocked is not None:
-            text = core.t("approval.blocked", reason=core.t.render(result.blocked))
+            text = core.t(
+                "approval.blocked", reason=core.t.render(result.blocked, user_text=escape)
+            )
         else:
             return
     if respond is not None:

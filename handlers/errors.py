@@ -53,7 +53,7 @@ def register(app: App, core: Core) -> None:
                 return BoltResponse(status=200, body="")
             return _json({"response_type": "ephemeral", "text": text, "blocks": [section(text)]})
         # A button: Slack ignores the ack's body, so answer through the response_url.
-        if text and respond is not None:
+        if text and respond is not None and respond.response_url:
             core.spawn(respond, text=text, response_type="ephemeral", replace_original=False)
         return BoltResponse(status=200, body="")
 

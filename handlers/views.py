@@ -11,6 +11,8 @@ from slack_bolt import Ack, App
 from bot.core import Core
 from bot.ids import BlockId, CallbackId
 from bot.incidents import TEXT_LIMIT, Actor, UserError, impact_time
+from bot.text import escape
+from handlers.edge import row_id
 
 
 def form_value(view: dict[str, Any], block_id: str) -> str | None:
@@ -48,10 +50,9 @@ def register(app: App, core: Core) -> None:
     @app.view(CallbackId.RESOLVE.value)
     def on_resolve(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         data = metadata(view)
-        try:
-            incident_id = int(data["incident_id"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError("error.bad_form") from None
+        incident_id = row_id(data.get("incident_id"))
+        if incident_id is None:
+            raise UserError("error.bad_form")
         incident = core.incidents.get(incident_id)
         if incident is None:
             raise UserError("error.no_incident")
@@ -151,10 +152,9 @@ def register_forms(app: App, core: Core) -> None:
         if not key:
             ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.rotate.required")})
             return
-        try:
-            request_id = int(metadata(view)["request_id"])
-        except (KeyError, TypeError, ValueError):
-            raise UserError("error.bad_form") from None
+        request_id = row_id(metadata(view).get("request_id"))
+        if request_id is None:
+            raise UserError("error.bad_form")
         actor = submitter(body, view)
         core.approvals.approve(request_id=request_id, actor=actor, with_secret=True)
         ack(
@@ -189,8 +189,13 @@ def register_forms(app: App, core: Core) -> None:
             ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.jwt.required")})
             return
         finding = inspect_jwt(token.strip(), now=core.clock())
-        lines = [core.t.render(finding.summary)]
-        lines += [f"• {name}: {value}" for name, value in finding.data.items() if value is not None]
+        # The token's claims are whatever its maker wrote: shown literally.
+        lines = [core.t.render(finding.summary, user_text=escape)]
+        lines += [
+            f"• {name}: {escape(str(value))}"
+            for name, value in finding.data.items()
+            if value is not None
+        ]
         ack(
             response_action="update",
             view=_result_view(core, core.t("modal.jwt.title"), "\n".join(lines)),

@@ -230,3 +230,13 @@ def test_as_switches_who_acts_and_cards_stay_in_general_without_incident_channel
     assert "지휘자: @bob" in run.out
     assert "📝 @bob: 큐 적체" in run.out
     assert "채널 1개" in run.after("/channels")
+
+
+def test_a_note_mentioning_payload_is_kept_in_the_console(workdir: Path):
+    """Issue 7, item 15: the console hands Bolt its form parsed as a form, too."""
+    run = console(
+        workdir,
+        "/ailex incident start P2 웹훅 오류\n/ailex note webhook payload 413\n/ailex report\n",
+    )
+    run.assert_clean()
+    assert "📝 @oncall: webhook payload 413" in run.after("/ailex note")

@@ -298,3 +298,33 @@ def test_socket_mode_stops_cleanly_on_sigterm(served: Served) -> None:
     os.killpg(served.process.pid, signal.SIGTERM)
     assert served.process.wait(timeout=30) == 0, served.output()
     assert "Traceback" not in served.output()
+
+
+def test_socket_mode_input_is_cleaned_and_malformed_envelopes_are_acknowledged(
+    served: Served,
+) -> None:
+    """Issue 7, items 15, 16, 19, 20 over Socket Mode: the same edge as over HTTP."""
+    slack, socket_mode = served.slack, served.socket_mode
+    started = socket_mode.slash_command(
+        _command(slack, "incident start P1 결제\x00 <!channel> payload 장애", trigger="sm-nul")
+    )
+    ack = socket_mode.wait_ack(started, timeout=ACK_TIMEOUT_S)
+    assert "<!channel>" not in json.dumps(ack["payload"])
+    (incident,) = slack.wait_for(lambda: _recorded(served.store_url), timeout=ACK_TIMEOUT_S)
+    assert incident.title == "결제\ufffd <!channel> payload 장애"
+    channel = slack.wait_for(lambda: next(iter(slack.channels), None), timeout=ACK_TIMEOUT_S)
+    card = slack.wait_for(lambda: slack.posts(channel), timeout=ACK_TIMEOUT_S)[0]
+    assert "<!channel>" not in card["text"] and "&lt;!channel&gt;" in card["text"]
+
+    # A payload no Slack sends (no actions) is acknowledged once, and nothing is done.
+    broken = socket_mode.interactive(
+        {"type": "block_actions", "user": {"id": "U_ALICE"}, "actions": []}
+    )
+    try:
+        socket_mode.wait_ack(broken, timeout=ACK_TIMEOUT_S)
+    except AssertionError:
+        raise AssertionError(served.output()) from None
+    assert len(socket_mode.acks(broken)) == 1
+    assert "refused a malformed Slack request: the payload has no actions" in served.output()
+    assert "Traceback" not in served.output()
+    assert served.process.poll() is None

@@ -7,6 +7,7 @@ keys and the same {placeholders}; tests/test_messages.py holds them to that.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -58,10 +59,17 @@ class Catalogue:
     def has(self, key: str) -> bool:
         return key in self._table
 
-    def render(self, message: Msg) -> str:
-        """Translate a Msg built by a probe or a remediation (a Msg-shaped parameter too)."""
+    def render(self, message: Msg, *, user_text: Callable[[str], str] | None = None) -> str:
+        """Translate a Msg built by a probe or a remediation (a Msg-shaped parameter too).
+        `user_text` is applied to its text parameters (Slack's escaping, where it is shown in
+        Slack): they come from outside (what a user typed, what a provider answered) and
+        never carry markup of the bot's own."""
         params = {
-            name: self.render(Msg.model_validate(value)) if _is_msg(value) else value
+            name: self.render(Msg.model_validate(value), user_text=user_text)
+            if _is_msg(value)
+            else user_text(value)
+            if user_text is not None and isinstance(value, str)
+            else value
             for name, value in message.params.items()
         }
         return self(message.key, **params)
