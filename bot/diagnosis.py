@@ -24,6 +24,7 @@ from bot.scenarios import (
     CHECKS,
     SCENARIO_KEYS,
     TRIAGE,
+    Baseline,
     Findings,
     Inputs,
     checks_of,
@@ -270,15 +271,14 @@ class Diagnoses:
         self._loop = loop
 
     def inputs(self, incident_started_at: Any = None, *, with_snapshot: bool) -> Inputs:
-        previous = None
+        baseline = None
         if with_snapshot:
             with self._store.read() as session:
-                snapshot = diagnoses.latest_snapshot(session)
-            previous = dict(snapshot.counts) if snapshot else None
+                baseline = load_baseline(session, before=incident_started_at)
         return Inputs(
             settings=self._settings,
             incident_started_at=incident_started_at,
-            previous_counts=previous,
+            baseline=baseline,
         )
 
     def start(self, *, scenario: str, actor: Actor, incident: Incident | None) -> int:
@@ -426,12 +426,30 @@ class Diagnoses:
         self._sender.kick(diagnosis_queue(run_id))
 
 
+def load_baseline(session: Any, *, before: Any = None) -> Baseline | None:
+    """The snapshot to compare row counts with (an incident's: from before it began)."""
+    snapshot = diagnoses.baseline_snapshot(session, before=before)
+    if snapshot is None:
+        return None
+    return Baseline(
+        id=snapshot.id,
+        taken_at=snapshot.taken_at,
+        source=snapshot.source,
+        counts=dict(snapshot.counts),
+    )
+
+
 def store_snapshot(session: Any, diagnosis: Diagnosis, now: Any, *, source: str) -> None:
-    """Keep the row counts a data-loss check read, for the next comparison."""
+    """Keep the row counts a data-loss check read. One that saw a drop is kept marked, so it
+    never replaces the baseline it was compared with (a second run still shows the drop)."""
     for outcome in diagnosis.outcomes:
-        counts = outcome.finding.data.get("counts") if outcome.check_id == "table_counts" else None
+        if outcome.check_id != "table_counts":
+            continue
+        data = outcome.finding.data
+        counts = data.get("counts")
         if isinstance(counts, dict) and counts:
-            diagnoses.add_snapshot(session, at=now, source=source, counts=counts)
+            dropped = bool(data.get("drops") or data.get("missing"))
+            diagnoses.add_snapshot(session, at=now, source=source, counts=counts, dropped=dropped)
 
 
 def is_scenario(key: str) -> bool:

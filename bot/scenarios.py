@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from bot.settings import Settings
+from bot.text import fmt_datetime
 from probes.backups import check_latest_backup
-from probes.base import CheckStatus, Finding
+from probes.base import CheckStatus, Finding, msg
 from probes.database import (
     check_audit_logs,
     check_db_connections,
@@ -39,12 +40,26 @@ Findings = Mapping[str, Finding]
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """The row-count snapshot a data-loss check compares against, and where it came from."""
+
+    id: int
+    taken_at: datetime
+    source: str  # "schedule" or "diagnosis"
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Inputs:
-    """What a check may read: the settings, the incident's start, the last row-count snapshot."""
+    """What a check may read: the settings, the incident's start, the row-count baseline."""
 
     settings: Settings
     incident_started_at: datetime | None = None
-    previous_counts: dict[str, int] | None = None
+    baseline: Baseline | None = None
+
+    @property
+    def previous_counts(self) -> dict[str, int] | None:
+        return dict(self.baseline.counts) if self.baseline else None
 
     @property
     def timeout(self) -> float:
@@ -100,6 +115,20 @@ def _db(i: Inputs) -> _DbArgs:
     return {"dsn": i.secret("supabase_db_url"), "timeout": i.timeout}
 
 
+def _baseline(i: Inputs) -> dict[str, Any] | None:
+    """Which snapshot the row counts are compared with, and when it was taken (local time)."""
+    b = i.baseline
+    if b is None:
+        return None
+    kind = "check.data.baseline_schedule" if b.source == "schedule" else "check.data.baseline_run"
+    return {
+        "id": b.id,
+        "taken_at": b.taken_at.isoformat(),
+        "source": b.source,
+        "label": msg(kind, id=b.id, at=fmt_datetime(b.taken_at, i.settings.zone)).model_dump(),
+    }
+
+
 # Every check, by the id it carries in results (SPEC 3.1's `checks[].id`).
 CHECKS: dict[str, Probe] = {
     "site": lambda i: check_site(url=i.settings.site_url, timeout=i.timeout),
@@ -152,7 +181,9 @@ CHECKS: dict[str, Probe] = {
         timeout=i.timeout,
     ),
     "vercel_build": lambda i: check_vercel_failed_build(**_vercel(i)),
-    "table_counts": lambda i: check_table_counts(**_db(i), previous=i.previous_counts),
+    "table_counts": lambda i: check_table_counts(
+        **_db(i), previous=i.previous_counts, baseline=_baseline(i)
+    ),
     "latest_backup": lambda i: check_latest_backup(directory=i.settings.backup_dir),
 }
 

@@ -280,6 +280,75 @@ def test_data_loss_compares_with_the_last_snapshot(pg_dsn, clean_env, tmp_path):
     assert {"maintenance", "backup"} <= remediations
 
 
+def test_private_data_loss_diagnosis_keeps_showing_a_drop(pg_dsn, clean_env, tmp_path):
+    """A diagnosis that saw a drop never becomes the baseline: the second run still fails."""
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.customers (id serial primary key)")
+        conn.execute("INSERT INTO public.customers SELECT FROM generate_series(1, 500)")
+    env = {**clean_env, "SUPABASE_DB_URL": pg_dsn, "AILEX_BACKUP_DIR": str(tmp_path / "b")}
+
+    def table_counts() -> dict:
+        body = json.loads(_ailex(["diagnose", "data-loss", "--json"], env, tmp_path).stdout)
+        return next(c for c in body["checks"] if c["id"] == "table_counts")
+
+    assert table_counts()["status"] == "ok"  # the first snapshot, #1
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM public.customers WHERE id > 50")
+    for _ in range(2):
+        counts = table_counts()
+        assert counts["status"] == "fail", counts
+        assert "500→50 (-90%)" in counts["summary"] and "#1" in counts["summary"]
+        assert counts["data"]["baseline"]["id"] == 1
+
+
+def _table_counts_result(bot, run_id: int):
+    with bot.store.read() as session:
+        return next(
+            r for r in diagnoses.results(session, run_id=run_id) if r.check_id == "table_counts"
+        )
+
+
+def test_data_loss_in_an_incident_compares_with_the_snapshot_before_it_began(
+    make_bot, pg_dsn, tmp_path
+):
+    from bot.messages import Catalogue
+    from probes.base import Msg
+    from tests.harness import FakeClock
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE public.customers (id serial primary key)")
+        conn.execute("INSERT INTO public.customers SELECT FROM generate_series(1, 500)")
+    clock = FakeClock()  # 2026-11-26 05:00 UTC, 14:00 KST
+    bot = make_bot(
+        clock=clock,
+        SUPABASE_DB_URL=pg_dsn,
+        AILEX_SNAPSHOT_INTERVAL_MINUTES="60",
+        AILEX_BACKUP_DIR=str(tmp_path / "backups"),
+    )
+    assert bot.core.snapshot_due()  # scheduled snapshot #1: 500 customers, 14:00 KST
+    clock.advance(minutes=20)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM public.customers WHERE id > 50")
+    clock.advance(minutes=5)
+    channel = declare(bot, "incident start P1 고객 데이터 사라짐")
+    t = Catalogue("ko")
+    for run_id in (1, 2, 3):
+        if run_id == 3:
+            # A scheduled snapshot during the incident sees the drop too; it is no baseline.
+            clock.advance(minutes=61)
+            assert bot.core.snapshot_due()
+        clock.advance(minutes=1)
+        ack(bot.command("diagnose data-loss", channel=channel))
+        bot.settle(timeout=30)
+        result = _table_counts_result(bot, run_id)
+        assert result.status == "fail", (run_id, result.summary)
+        summary = t.render(Msg.model_validate(result.summary))
+        assert "customers 500→50 (-90%)" in summary, summary
+        assert "정기 스냅샷 #1, 2026-11-26 14:00 KST" in summary, summary
+        assert result.data["baseline"]["id"] == 1
+        assert "이상 없음" not in flat(_run_message(bot, channel)["blocks"])
+
+
 def _jwt(payload: dict) -> str:
     import base64
 
