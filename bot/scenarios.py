@@ -188,6 +188,11 @@ CHECKS: dict[str, Probe] = {
 }
 
 
+# Checks whose subject being too slow to answer in AILEX_PROBE_TIMEOUT is the very symptom
+# they look for (상황 1: the site unreachable; 상황 5: "5초 이상"): a timeout is a `fail`.
+TIMEOUT_IS_SYMPTOM = frozenset({"site", "site_timing", "api_timing"})
+
+
 # -- what findings mean -------------------------------------------------------------------------
 TROUBLE = (CheckStatus.WARN, CheckStatus.FAIL)
 

@@ -349,6 +349,47 @@ def test_data_loss_in_an_incident_compares_with_the_snapshot_before_it_began(
         assert "이상 없음" not in flat(_run_message(bot, channel)["blocks"])
 
 
+def _slow_site(seconds: float) -> FakeServer:
+    site = FakeServer().start()
+    site.route("*", "/.*")(lambda request, match: Response(200, "slow", delay=seconds))
+    return site
+
+
+def _performance(env, tmp_path) -> tuple[int, dict]:
+    result = _ailex(["diagnose", "performance", "--json"], env, tmp_path)
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_performance_of_a_site_slower_than_the_timeout_is_a_failure(clean_env, tmp_path):
+    """Scaled down from the issue: no answer within AILEX_PROBE_TIMEOUT is the symptom."""
+    site = _slow_site(2.6)
+    try:
+        env = {**clean_env, "AILEX_SITE_URL": site.url, "AILEX_PROBE_TIMEOUT": "2"}
+        code, body = _performance(env, tmp_path)
+    finally:
+        site.stop()
+    timing = next(c for c in body["checks"] if c["id"] == "site_timing")
+    assert timing["status"] == "fail", timing
+    assert "중단함" not in timing["summary"]
+    assert code == 1
+    assert "functions" in [s["case"] for s in body["suggestions"]]
+
+
+def test_performance_of_a_slow_site_at_the_default_timeout_is_a_symptom(clean_env, tmp_path):
+    """The issue's own figures: 3.2 s a request, AILEX_PROBE_TIMEOUT 5 (three samples 9.6 s)."""
+    site = _slow_site(3.2)
+    try:
+        code, body = _performance({**clean_env, "AILEX_SITE_URL": site.url}, tmp_path)
+    finally:
+        site.stop()
+    timing = next(c for c in body["checks"] if c["id"] == "site_timing")
+    assert timing["status"] == "warn", timing  # 2 s warns; the runbook's 5 s fails
+    assert timing["data"]["urls"][0]["samples"] == 3
+    assert "3.2" in timing["summary"]
+    assert "functions" in [s["case"] for s in body["suggestions"]]
+    assert code == 0  # slow but answering: nothing failed
+
+
 def _jwt(payload: dict) -> str:
     import base64
 
