@@ -164,7 +164,7 @@ def suggest(scenario_key: str, findings: Findings) -> list[Suggestion]:
                     remediation=case.remediation,
                     argument=case.argument,
                     offered=offered,
-                    reason=msg(f"case.{scenario.key}.{case.letter}"),
+                    reason=msg(case.sentence(scenario.key)),
                 )
             )
     return suggestions

@@ -244,6 +244,12 @@ class Case:
     argument: str | None = None
     # The remediation is offered only when this also holds (e.g. there is something to kill).
     offer_when: Callable[[Findings], bool] = always
+    # The sentence that says it, when one letter has several (상황 3 경우 B: 잔액 or 키).
+    variant: str | None = None
+
+    def sentence(self, scenario: str) -> str:
+        suffix = f".{self.variant}" if self.variant else ""
+        return f"case.{scenario}.{self.letter}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -310,13 +316,20 @@ SCENARIOS: tuple[Scenario, ...] = (
                 "ai-degraded",
                 "on",
             ),
-            # 경우 B: API 키 만료 또는 잔액 부족 -> 키 재생성, Vercel 환경변수 교체, 재배포
+            # 경우 B, 잔액 부족: 결제 페이지에서 충전, 그동안 AI 기능 안내. 같은 조직의 새 키도
+            # 똑같이 실패하므로 키 교체는 권하지 않는다.
+            Case(
+                "B", said("openai_key", "check.openai.quota"), "ai-degraded", "on", variant="quota"
+            ),
+            # 경우 B, 키 만료(거부): 키 재생성, Vercel 환경변수 교체, 재배포
             Case(
                 "B",
-                said("openai_key", "check.openai.key_invalid", "check.openai.quota"),
+                said("openai_key", "check.openai.key_invalid"),
                 "rotate-openai-key",
+                variant="key",
             ),
-            # 경우 C: 비용 폭증 (비정상적 사용) -> Hard Limit, rate limit 강화
+            # 경우 C: 비용 폭증 (비정상적 사용) -> Hard Limit 낮춤, 과다 사용자/엔드포인트 확인,
+            # 해당 사용자 rate limit 강화 또는 정지. 요청 한도 초과(429)가 그 신호다.
             Case("C", said("openai_key", "check.openai.rate_limited")),
         ),
     ),

@@ -187,7 +187,7 @@ def test_every_check_of_the_catalogue_exists_and_every_case_sentence_too():
         for check in scenario.checks:
             assert check in CHECKS and t.has(f"check_title.{check}")
         for case in scenario.cases:
-            assert t.has(f"case.{scenario.key}.{case.letter}")
+            assert t.has(case.sentence(scenario.key))
             if case.remediation:
                 assert t.has(f"action.{case.remediation}")
 
@@ -388,6 +388,43 @@ def test_performance_of_a_slow_site_at_the_default_timeout_is_a_symptom(clean_en
     assert "3.2" in timing["summary"]
     assert "functions" in [s["case"] for s in body["suggestions"]]
     assert code == 0  # slow but answering: nothing failed
+
+
+def _openai_diagnosis(mode: str, clean_env, tmp_path, *, key: str | None = None) -> dict:
+    with FakeOpenAI() as openai, FakeStatusPage("OpenAI") as status:
+        openai.mode = mode
+        env = {
+            **clean_env,
+            "OPENAI_BASE_URL": f"{openai.url}/v1",
+            "OPENAI_API_KEY": key or openai.key,
+            "AILEX_STATUSPAGE_OPENAI": status.url,
+        }
+        return json.loads(_ailex(["diagnose", "openai", "--json"], env, tmp_path).stdout)
+
+
+def test_openai_out_of_credit_offers_billing_and_ai_degraded_not_a_new_key(clean_env, tmp_path):
+    body = _openai_diagnosis("quota", clean_env, tmp_path)
+    first = body["suggestions"][0]
+    assert first["case"] == "B" and first["remediation"] == "ai-degraded"
+    assert "https://platform.openai.com/settings/organization/billing" in first["reason"]
+    assert "잔액" in first["reason"]
+    # A new key from the same organisation fails the same way.
+    assert "rotate-openai-key" not in [s["remediation"] for s in body["suggestions"]]
+
+
+def test_openai_rejected_key_offers_a_new_key(clean_env, tmp_path):
+    body = _openai_diagnosis("ok", clean_env, tmp_path, key="sk-wrong-key-0000000000")
+    assert [(s["case"], s["remediation"]) for s in body["suggestions"]] == [
+        ("B", "rotate-openai-key")
+    ]
+
+
+def test_openai_case_c_is_a_cost_spike_as_the_runbook_says(clean_env, tmp_path):
+    body = _openai_diagnosis("rate_limit", clean_env, tmp_path)
+    (case_c,) = [s for s in body["suggestions"] if s["case"] == "C"]
+    assert "비용 폭증 (비정상적 사용)" in case_c["reason"]
+    assert "Hard Limit" in case_c["reason"] and "과다 사용" in case_c["reason"]
+    assert "https://platform.openai.com/usage" in case_c["reason"]
 
 
 def _jwt(payload: dict) -> str:
