@@ -26,9 +26,11 @@ from bot.scenarios import (
     TIMEOUT_IS_SYMPTOM,
     TRIAGE,
     Baseline,
+    Case,
     Findings,
     Inputs,
     checks_of,
+    decided,
     scenarios_of,
     strength,
 )
@@ -148,12 +150,23 @@ def run_checks(
     return outcomes
 
 
+# The `case` of the suggestion that says a scenario cannot be decided (SPEC 3.1's shape holds
+# it: no remediation, and a reason naming what would let it decide).
+UNDECIDED = "undecided"
+
+
 def suggest(scenario_key: str, findings: Findings) -> list[Suggestion]:
-    """The cases the findings point to, strongest scenario first (triage ranks them all)."""
+    """The cases the findings point to, strongest scenario first (triage ranks them all), then
+    for each scenario with cases its checks could not decide, one UNDECIDED suggestion."""
     ranked = sorted(scenarios_of(scenario_key), key=lambda s: strength(s, findings), reverse=True)
     suggestions = []
+    undecided = []
     for scenario in ranked:
+        open_cases = []
         for case in scenario.cases:
+            if not decided(case, findings):
+                open_cases.append(case)
+                continue
             if not case.applies(findings):
                 continue
             offered = case.remediation is not None and case.offer_when(findings)
@@ -167,7 +180,44 @@ def suggest(scenario_key: str, findings: Findings) -> list[Suggestion]:
                     reason=msg(case.sentence(scenario.key)),
                 )
             )
-    return suggestions
+        if open_cases:
+            undecided.append(_undecided(scenario.key, open_cases, findings))
+    return suggestions + undecided
+
+
+def _undecided(scenario: str, cases: list[Case], findings: Findings) -> Suggestion:
+    """Cases nothing could decide: which settings (or which checks' answers) would."""
+    checks = list(dict.fromkeys(check for case in cases for check in case.deciders))
+    settings: list[str] = []
+    silent: list[str] = []
+    for check in checks:
+        finding = findings.get(check)
+        missing = finding.data.get("missing") if finding is not None else None
+        if finding is not None and finding.status == CheckStatus.SKIPPED and missing:
+            settings += [name for name in missing if name not in settings]
+        else:
+            silent.append(f"`{check}`")
+    if settings and silent:
+        needs = msg("diagnosis.needs_both", settings=", ".join(settings), checks=", ".join(silent))
+    elif settings:
+        needs = msg("diagnosis.needs_settings", settings=", ".join(settings))
+    else:
+        needs = msg("diagnosis.needs_checks", checks=", ".join(silent))
+    letters = list(dict.fromkeys(case.letter for case in cases))
+    if all(len(letter) == 1 for letter in letters):  # the runbook's 경우 A/B/C
+        reason = msg(
+            "diagnosis.undecided_cases", cases=", ".join(letters), needs=needs.model_dump()
+        )
+    else:
+        reason = msg("diagnosis.undecided", needs=needs.model_dump())
+    return Suggestion(
+        scenario=scenario,
+        case=UNDECIDED,
+        remediation=None,
+        argument=None,
+        offered=False,
+        reason=reason,
+    )
 
 
 def diagnose(
@@ -406,7 +456,7 @@ class Diagnoses:
             store_snapshot(session, diagnosis, now, source="diagnosis")
             if incident_id is not None:
                 counts = summary_of(diagnosis.outcomes)
-                first = diagnosis.suggestions[0] if diagnosis.suggestions else None
+                first = next((s for s in diagnosis.suggestions if s.case != UNDECIDED), None)
                 record(
                     session,
                     incident_id=incident_id,

@@ -169,7 +169,7 @@ async def _sample(http: HttpSession, url: str, samples: int) -> _Timing:
     failures = [r for r in results if isinstance(r, HttpFailure)]
     timeouts = [f for f in failures if f.kind == "timeout"]
     timing.timeouts = len(timeouts)
-    timing.failure = (timeouts or failures or [None])[0]
+    timing.failure = next(iter(timeouts or failures), None)
     for result in results:
         if isinstance(result, Answer):
             timing.ttfb_ms.append(result.ttfb_ms)

@@ -241,6 +241,9 @@ def test_cli_skipped_check_names_the_missing_setting(clean_env, tmp_path):
     body = json.loads(result.stdout)
     key = next(c for c in body["checks"] if c["id"] == "openai_key")
     assert key["status"] == "skipped" and "OPENAI_API_KEY" in key["summary"]
+    # Nothing could decide any case: no all-clear, but what would let it decide.
+    (verdict,) = body["suggestions"]
+    assert verdict["case"] == "undecided" and "OPENAI_API_KEY" in verdict["reason"]
 
 
 def test_cli_exit_zero_when_nothing_fails(clean_env, tmp_path):
@@ -425,6 +428,53 @@ def test_openai_case_c_is_a_cost_spike_as_the_runbook_says(clean_env, tmp_path):
     assert "비용 폭증 (비정상적 사용)" in case_c["reason"]
     assert "Hard Limit" in case_c["reason"] and "과다 사용" in case_c["reason"]
     assert "https://platform.openai.com/usage" in case_c["reason"]
+
+
+def _auth_diagnosis(clean_env, tmp_path, component: str, *, as_json: bool = True):
+    with FakeStatusPage("Supabase") as status:
+        status.set_component(component, "degraded_performance")
+        env = {**clean_env, "AILEX_STATUSPAGE_SUPABASE": status.url}
+        args = ["diagnose", "auth", *(["--json"] if as_json else [])]
+        return _ailex(args, env, tmp_path)
+
+
+def test_auth_with_no_auth_settings_cannot_decide_and_names_the_settings(clean_env, tmp_path):
+    result = _auth_diagnosis(clean_env, tmp_path, "Storage")
+    body = json.loads(result.stdout)
+    statuses = {c["id"]: c["status"] for c in body["checks"]}
+    assert statuses["supabase_status"] == "warn"
+    assert {statuses[c] for c in ("auth_health", "auth_settings", "auth_signin")} == {"skipped"}
+    assert "A" not in [s["case"] for s in body["suggestions"]]
+    (verdict,) = body["suggestions"]
+    assert verdict["case"] == "undecided" and verdict["remediation"] is None
+    assert "판단할 수 없습니다" in verdict["reason"]
+    for setting in ("SUPABASE_URL", "SUPABASE_ANON_KEY", "AILEX_AUTH_CHECK_EMAIL"):
+        assert setting in verdict["reason"]
+    assert all(set(s) == {"case", "remediation", "reason"} for s in body["suggestions"])
+    # Only skipped checks and a warning: nothing failed (SPEC 3.1's exit status).
+    assert result.returncode == 0
+
+    text = _auth_diagnosis(clean_env, tmp_path, "Storage", as_json=False).stdout
+    assert "판단할 수 없습니다" in text and "SUPABASE_URL" in text
+    assert "런북의 경우에 해당하는 증상이 보이지 않습니다" not in text
+    assert "경우 A" not in text
+
+
+def test_auth_outage_on_the_status_page_is_case_a_even_unconfigured(clean_env, tmp_path):
+    body = json.loads(_auth_diagnosis(clean_env, tmp_path, "Auth").stdout)
+    assert body["suggestions"][0]["case"] == "A"
+
+
+def test_undecided_scenario_in_slack_says_so_instead_of_an_all_clear(make_bot):
+    with FakeStatusPage("Supabase") as status:
+        status.set_component("Storage", "degraded_performance")
+        bot = make_bot(AILEX_STATUSPAGE_SUPABASE=status.url, AILEX_PROBE_TIMEOUT="2")
+        channel = declare(bot)
+        ack(bot.command("diagnose auth", channel=channel))
+        bot.settle(timeout=30)
+    text = flat(_run_message(bot, channel)["blocks"])
+    assert "판단할 수 없습니다" in text and "SUPABASE_ANON_KEY" in text
+    assert "런북의 경우에 해당하는 증상이 보이지 않습니다" not in text and "경우 A:" not in text
 
 
 def _jwt(payload: dict) -> str:

@@ -148,8 +148,6 @@ KO: dict[str, str] = {
         "행 수 급감 테이블 {count}개: {table} {previous}→{current} (-{percent}%) (기준: {since})"
     ),
     "check.data.tables_missing": "테이블 {count}개가 사라짐: {tables} (기준: {since})",
-    "check.data.baseline_schedule": "정기 스냅샷 #{id}, {at}",
-    "check.data.baseline_run": "진단 때 남긴 스냅샷 #{id}, {at}",
     "check.data.baseline_unknown": "이전 기록",
     "check.data.no_tables": "public 스키마에 테이블 없음 (DB 주소 확인 필요)",
     "check.backup.fresh": "최신 백업 {file} ({age} 전)",
@@ -313,8 +311,6 @@ EN: dict[str, str] = {
         "{count} tables lost rows: {table} {previous}→{current} (-{percent}%) (baseline: {since})"
     ),
     "check.data.tables_missing": "{count} tables are gone: {tables} (baseline: {since})",
-    "check.data.baseline_schedule": "scheduled snapshot #{id}, {at}",
-    "check.data.baseline_run": "snapshot #{id} left by a diagnosis, {at}",
     "check.data.baseline_unknown": "the last record",
     "check.data.no_tables": "No tables in the public schema (check the database URL)",
     "check.backup.fresh": "Latest backup {file} ({age} ago)",
