@@ -23,10 +23,14 @@ from bot.scenarios import (
     BY_KEY,
     CHECKS,
     SCENARIO_KEYS,
+    TIMEOUT_IS_SYMPTOM,
     TRIAGE,
+    Baseline,
+    Case,
     Findings,
     Inputs,
     checks_of,
+    decided,
     scenarios_of,
     strength,
 )
@@ -38,6 +42,9 @@ from storage.models import Incident
 
 # How long past AILEX_PROBE_TIMEOUT a diagnosis may take (SPEC 4: at most 1 s).
 GRACE_S = 0.8
+# How long past its own deadline a probe is given to say what it saw (a timed-out request is
+# the probe's to judge: for a performance check it is the symptom) before it is cut off.
+REPORT_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,14 @@ class Diagnosis:
         return any(o.finding.status in (CheckStatus.FAIL, CheckStatus.ERROR) for o in self.outcomes)
 
 
-def timed_out(seconds: float) -> Finding:
+def timed_out(seconds: float, check_id: str = "") -> Finding:
+    """A check cut off at the deadline: an error, unless slowness is what it looks for."""
+    if check_id in TIMEOUT_IS_SYMPTOM:
+        return Finding(
+            status=CheckStatus.FAIL,
+            summary=msg("check.timed_out_slow", seconds=f"{seconds:g}"),
+            data={"error": "timeout"},
+        )
     return Finding(status=CheckStatus.ERROR, summary=msg("check.timed_out", seconds=f"{seconds:g}"))
 
 
@@ -101,9 +115,9 @@ def run_checks(
     async def one(check_id: str) -> None:
         started = time.perf_counter()
         try:
-            finding = await asyncio.wait_for(CHECKS[check_id](inputs), timeout)
+            finding = await asyncio.wait_for(CHECKS[check_id](inputs), timeout + REPORT_S)
         except TimeoutError:
-            finding = timed_out(timeout)
+            finding = timed_out(timeout, check_id)
         except Exception as exc:  # a probe never raises; if one does, it is still a result
             finding = Finding(
                 status=CheckStatus.ERROR,
@@ -130,19 +144,30 @@ def run_checks(
     for check_id in ids:
         # A check that ignored its cancellation: the deadline stands, the answer is a timeout.
         if check_id not in outcomes:
-            outcome = CheckOutcome(check_id, timed_out(timeout), _ms_since(started))
+            outcome = CheckOutcome(check_id, timed_out(timeout, check_id), _ms_since(started))
             outcomes[check_id] = outcome
             if on_done is not None:
                 on_done(outcome)
     return outcomes
 
 
+# The `case` of the suggestion that says a scenario cannot be decided (SPEC 3.1's shape holds
+# it: no remediation, and a reason naming what would let it decide).
+UNDECIDED = "undecided"
+
+
 def suggest(scenario_key: str, findings: Findings) -> list[Suggestion]:
-    """The cases the findings point to, strongest scenario first (triage ranks them all)."""
+    """The cases the findings point to, strongest scenario first (triage ranks them all), then
+    for each scenario with cases its checks could not decide, one UNDECIDED suggestion."""
     ranked = sorted(scenarios_of(scenario_key), key=lambda s: strength(s, findings), reverse=True)
     suggestions = []
+    undecided = []
     for scenario in ranked:
+        open_cases = []
         for case in scenario.cases:
+            if not decided(case, findings):
+                open_cases.append(case)
+                continue
             if not case.applies(findings):
                 continue
             offered = case.remediation is not None and case.offer_when(findings)
@@ -153,10 +178,47 @@ def suggest(scenario_key: str, findings: Findings) -> list[Suggestion]:
                     remediation=case.remediation,
                     argument=case.argument,
                     offered=offered,
-                    reason=msg(f"case.{scenario.key}.{case.letter}"),
+                    reason=msg(case.sentence(scenario.key)),
                 )
             )
-    return suggestions
+        if open_cases:
+            undecided.append(_undecided(scenario.key, open_cases, findings))
+    return suggestions + undecided
+
+
+def _undecided(scenario: str, cases: list[Case], findings: Findings) -> Suggestion:
+    """Cases nothing could decide: which settings (or which checks' answers) would."""
+    checks = list(dict.fromkeys(check for case in cases for check in case.deciders))
+    settings: list[str] = []
+    silent: list[str] = []
+    for check in checks:
+        finding = findings.get(check)
+        missing = finding.data.get("missing") if finding is not None else None
+        if finding is not None and finding.status == CheckStatus.SKIPPED and missing:
+            settings += [name for name in missing if name not in settings]
+        else:
+            silent.append(f"`{check}`")
+    if settings and silent:
+        needs = msg("diagnosis.needs_both", settings=", ".join(settings), checks=", ".join(silent))
+    elif settings:
+        needs = msg("diagnosis.needs_settings", settings=", ".join(settings))
+    else:
+        needs = msg("diagnosis.needs_checks", checks=", ".join(silent))
+    letters = list(dict.fromkeys(case.letter for case in cases))
+    if all(len(letter) == 1 for letter in letters):  # the runbook's 경우 A/B/C
+        reason = msg(
+            "diagnosis.undecided_cases", cases=", ".join(letters), needs=needs.model_dump()
+        )
+    else:
+        reason = msg("diagnosis.undecided", needs=needs.model_dump())
+    return Suggestion(
+        scenario=scenario,
+        case=UNDECIDED,
+        remediation=None,
+        argument=None,
+        offered=False,
+        reason=reason,
+    )
 
 
 def diagnose(
@@ -274,15 +336,14 @@ class Diagnoses:
         self._loop = loop
 
     def inputs(self, incident_started_at: Any = None, *, with_snapshot: bool) -> Inputs:
-        previous = None
+        baseline = None
         if with_snapshot:
             with self._store.read() as session:
-                snapshot = diagnoses.latest_snapshot(session)
-            previous = dict(snapshot.counts) if snapshot else None
+                baseline = load_baseline(session, before=incident_started_at)
         return Inputs(
             settings=self._settings,
             incident_started_at=incident_started_at,
-            previous_counts=previous,
+            baseline=baseline,
         )
 
     def start(self, *, scenario: str, actor: Actor, incident: Incident | None) -> int:
@@ -399,7 +460,7 @@ class Diagnoses:
             store_snapshot(session, diagnosis, now, source="diagnosis")
             if incident_id is not None:
                 counts = summary_of(diagnosis.outcomes)
-                first = diagnosis.suggestions[0] if diagnosis.suggestions else None
+                first = next((s for s in diagnosis.suggestions if s.case != UNDECIDED), None)
                 record(
                     session,
                     incident_id=incident_id,
@@ -442,12 +503,30 @@ class Diagnoses:
             self._sender.kick(f"incident:{incident_id}")
 
 
+def load_baseline(session: Any, *, before: Any = None) -> Baseline | None:
+    """The snapshot to compare row counts with (an incident's: from before it began)."""
+    snapshot = diagnoses.baseline_snapshot(session, before=before)
+    if snapshot is None:
+        return None
+    return Baseline(
+        id=snapshot.id,
+        taken_at=snapshot.taken_at,
+        source=snapshot.source,
+        counts=dict(snapshot.counts),
+    )
+
+
 def store_snapshot(session: Any, diagnosis: Diagnosis, now: Any, *, source: str) -> None:
-    """Keep the row counts a data-loss check read, for the next comparison."""
+    """Keep the row counts a data-loss check read. One that saw a drop is kept marked, so it
+    never replaces the baseline it was compared with (a second run still shows the drop)."""
     for outcome in diagnosis.outcomes:
-        counts = outcome.finding.data.get("counts") if outcome.check_id == "table_counts" else None
+        if outcome.check_id != "table_counts":
+            continue
+        data = outcome.finding.data
+        counts = data.get("counts")
         if isinstance(counts, dict) and counts:
-            diagnoses.add_snapshot(session, at=now, source=source, counts=counts)
+            dropped = bool(data.get("drops") or data.get("missing"))
+            diagnoses.add_snapshot(session, at=now, source=source, counts=counts, dropped=dropped)
 
 
 def is_scenario(key: str) -> bool:

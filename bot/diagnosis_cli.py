@@ -11,6 +11,7 @@ from bot.diagnosis import (
     CheckOutcome,
     Diagnosis,
     diagnose,
+    load_baseline,
     reason_text,
     scenario_key,
     store_snapshot,
@@ -34,16 +35,15 @@ def diagnose_command(settings: Settings, word: str, *, as_json: bool) -> int:
         print(f"ailex: {t.render(error.message)}", file=sys.stderr)
         return EXIT_USAGE
     store = None
-    previous = None
+    baseline = None
     if "table_counts" in checks_of(key):
-        # The data-loss check compares with the bot's last snapshot and leaves a new one.
-        from storage import Store, diagnoses
+        # The data-loss check compares with the bot's baseline snapshot and leaves a new one.
+        from storage import Store
 
         store = Store(settings.database_url)
         store.migrate()
         with store.read() as session:
-            snapshot = diagnoses.latest_snapshot(session)
-        previous = dict(snapshot.counts) if snapshot else None
+            baseline = load_baseline(session)
     loop = BackgroundLoop()
     try:
 
@@ -53,9 +53,7 @@ def diagnose_command(settings: Settings, word: str, *, as_json: bool) -> int:
 
         if not as_json:
             print(f"🔍 {t(f'scenario.{key}')}", flush=True)
-        result = diagnose(
-            loop, key, Inputs(settings=settings, previous_counts=previous), on_done=show
-        )
+        result = diagnose(loop, key, Inputs(settings=settings, baseline=baseline), on_done=show)
         if store is not None:
             with store.write() as session:
                 store_snapshot(session, result, utc_now(), source="diagnosis")

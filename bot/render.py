@@ -191,7 +191,8 @@ class Renderer:
 
     def _request_names(self, requests: Iterable[Any]) -> str:
         return ", ".join(
-            f"#{r.id} {self.t(f'action.{r.action}')}" + (f" `{escape(r.argument)}`" if r.argument else "")
+            f"#{r.id} {self.t(f'action.{r.action}')}"
+            + (f" `{escape(r.argument)}`" if r.argument else "")
             for r in requests
         )
 

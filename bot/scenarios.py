@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from bot.settings import Settings
+from bot.text import fmt_datetime
 from probes.backups import check_latest_backup
-from probes.base import CheckStatus, Finding
+from probes.base import CheckStatus, Finding, msg
 from probes.database import (
     check_audit_logs,
     check_db_connections,
@@ -39,12 +40,26 @@ Findings = Mapping[str, Finding]
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """The row-count snapshot a data-loss check compares against, and where it came from."""
+
+    id: int
+    taken_at: datetime
+    source: str  # "schedule" or "diagnosis"
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Inputs:
-    """What a check may read: the settings, the incident's start, the last row-count snapshot."""
+    """What a check may read: the settings, the incident's start, the row-count baseline."""
 
     settings: Settings
     incident_started_at: datetime | None = None
-    previous_counts: dict[str, int] | None = None
+    baseline: Baseline | None = None
+
+    @property
+    def previous_counts(self) -> dict[str, int] | None:
+        return dict(self.baseline.counts) if self.baseline else None
 
     @property
     def timeout(self) -> float:
@@ -100,6 +115,20 @@ def _db(i: Inputs) -> _DbArgs:
     return {"dsn": i.secret("supabase_db_url"), "timeout": i.timeout}
 
 
+def _baseline(i: Inputs) -> dict[str, Any] | None:
+    """Which snapshot the row counts are compared with, and when it was taken (local time)."""
+    b = i.baseline
+    if b is None:
+        return None
+    kind = "diagnosis.baseline_schedule" if b.source == "schedule" else "diagnosis.baseline_run"
+    return {
+        "id": b.id,
+        "taken_at": b.taken_at.isoformat(),
+        "source": b.source,
+        "label": msg(kind, id=b.id, at=fmt_datetime(b.taken_at, i.settings.zone)).model_dump(),
+    }
+
+
 # Every check, by the id it carries in results (SPEC 3.1's `checks[].id`).
 CHECKS: dict[str, Probe] = {
     "site": lambda i: check_site(url=i.settings.site_url, timeout=i.timeout),
@@ -152,9 +181,16 @@ CHECKS: dict[str, Probe] = {
         timeout=i.timeout,
     ),
     "vercel_build": lambda i: check_vercel_failed_build(**_vercel(i)),
-    "table_counts": lambda i: check_table_counts(**_db(i), previous=i.previous_counts),
+    "table_counts": lambda i: check_table_counts(
+        **_db(i), previous=i.previous_counts, baseline=_baseline(i)
+    ),
     "latest_backup": lambda i: check_latest_backup(directory=i.settings.backup_dir),
 }
+
+
+# Checks whose subject being too slow to answer in AILEX_PROBE_TIMEOUT is the very symptom
+# they look for (상황 1: the site unreachable; 상황 5: "5초 이상"): a timeout is a `fail`.
+TIMEOUT_IS_SYMPTOM = frozenset({"site", "site_timing", "api_timing"})
 
 
 # -- what findings mean -------------------------------------------------------------------------
@@ -198,16 +234,61 @@ def always(_: Findings) -> bool:
     return True
 
 
+# Sentences of checks that ran but have no answer to judge by.
+INCONCLUSIVE = frozenset(
+    {
+        "check.data.first_snapshot",
+        "check.data.no_tables",
+        "check.db.statements_missing",
+        "check.db.statements_not_loaded",
+        "check.db.statements_empty",
+    }
+)
+ANSWERED = (CheckStatus.OK, CheckStatus.WARN, CheckStatus.FAIL)
+
+
+def decisive(findings: Findings, check: str) -> bool:
+    """The check ran and gave an answer a case can be judged by."""
+    finding = findings.get(check)
+    return (
+        finding is not None
+        and finding.status in ANSWERED
+        and finding.summary.key not in INCONCLUSIVE
+    )
+
+
+def auth_on_status_page(findings: Findings) -> bool:
+    """Supabase's status page shows trouble of Auth itself (a component or an incident naming
+    it, or a major outage of everything), not of some other component."""
+    finding = findings.get("supabase_status")
+    if finding is None or finding.status not in TROUBLE:
+        return False
+    if finding.data.get("indicator") == "critical":
+        return True
+    names = [str(c.get("name", "")) for c in finding.data.get("components") or []]
+    names += [str(i.get("name", "")) for i in finding.data.get("incidents") or []]
+    return any("auth" in name.lower() or "로그인" in name for name in names)
+
+
 @dataclass(frozen=True)
 class Case:
     """A runbook case: when it applies, and the remediation (action key) it offers."""
 
     letter: str
     applies: Callable[[Findings], bool]
+    # The checks whose answers decide the case: when none of them gave one (skipped, errored,
+    # or nothing to compare with), the case is neither concluded nor ruled out.
+    deciders: tuple[str, ...]
     remediation: str | None = None
     argument: str | None = None
     # The remediation is offered only when this also holds (e.g. there is something to kill).
     offer_when: Callable[[Findings], bool] = always
+    # The sentence that says it, when one letter has several (상황 3 경우 B: 잔액 or 키).
+    variant: str | None = None
+
+    def sentence(self, scenario: str) -> str:
+        suffix = f".{self.variant}" if self.variant else ""
+        return f"case.{scenario}.{self.letter}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -228,14 +309,16 @@ SCENARIOS: tuple[Scenario, ...] = (
             Case(
                 "A",
                 lambda f: datum(f, "vercel_deployments", "recent_deploy") is True,
+                ("vercel_deployments",),
                 "rollback",
             ),
             # 경우 B: Vercel 인프라 장애 -> 상태 페이지, 고객 공지, 지원 티켓
-            Case("B", troubled("vercel_status")),
+            Case("B", troubled("vercel_status"), ("vercel_status",)),
             # 경우 C: DNS 문제 -> 레지스트라와 Vercel DNS 설정 확인
             Case(
                 "C",
                 any_of(failing("dns"), lambda f: troubled("dns")(f) and failing("site")(f)),
+                ("dns",),
             ),
         ),
     ),
@@ -245,11 +328,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("supabase_status", "db_ping", "db_connections", "db_size", "audit_logs"),
         (
             # 경우 A: Supabase 장애
-            Case("A", troubled("supabase_status")),
+            Case("A", troubled("supabase_status"), ("supabase_status",)),
             # 경우 B: 연결 수 초과 -> 불필요한 연결 종료
             Case(
                 "B",
                 troubled("db_connections"),
+                ("db_connections",),
                 "kill-idle-connections",
                 offer_when=lambda f: bool(datum(f, "db_connections", "idle_over")),
             ),
@@ -257,6 +341,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             Case(
                 "C",
                 troubled("db_size"),
+                ("db_size",),
                 "purge-audit-logs",
                 offer_when=lambda f: bool(datum(f, "audit_logs", "old_rows")),
             ),
@@ -271,17 +356,31 @@ SCENARIOS: tuple[Scenario, ...] = (
             Case(
                 "A",
                 any_of(troubled("openai_status"), said("openai_key", "check.openai.server_error")),
+                ("openai_status", "openai_key"),
                 "ai-degraded",
                 "on",
             ),
-            # 경우 B: API 키 만료 또는 잔액 부족 -> 키 재생성, Vercel 환경변수 교체, 재배포
+            # 경우 B, 잔액 부족: 결제 페이지에서 충전, 그동안 AI 기능 안내. 같은 조직의 새 키도
+            # 똑같이 실패하므로 키 교체는 권하지 않는다.
             Case(
                 "B",
-                said("openai_key", "check.openai.key_invalid", "check.openai.quota"),
-                "rotate-openai-key",
+                said("openai_key", "check.openai.quota"),
+                ("openai_key",),
+                "ai-degraded",
+                "on",
+                variant="quota",
             ),
-            # 경우 C: 비용 폭증 (비정상적 사용) -> Hard Limit, rate limit 강화
-            Case("C", said("openai_key", "check.openai.rate_limited")),
+            # 경우 B, 키 만료(거부): 키 재생성, Vercel 환경변수 교체, 재배포
+            Case(
+                "B",
+                said("openai_key", "check.openai.key_invalid"),
+                ("openai_key",),
+                "rotate-openai-key",
+                variant="key",
+            ),
+            # 경우 C: 비용 폭증 (비정상적 사용) -> Hard Limit 낮춤, 과다 사용자/엔드포인트 확인,
+            # 해당 사용자 rate limit 강화 또는 정지. 요청 한도 초과(429)가 그 신호다.
+            Case("C", said("openai_key", "check.openai.rate_limited"), ("openai_key",)),
         ),
     ),
     Scenario(
@@ -289,10 +388,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         4,
         ("supabase_status", "auth_health", "auth_settings", "auth_signin"),
         (
-            # 경우 A: Supabase Auth 장애
-            Case("A", any_of(failing("auth_health"), troubled("supabase_status"))),
+            # 경우 A: Supabase Auth 장애 (상태 페이지의 다른 구성요소 장애는 해당하지 않는다)
+            Case(
+                "A",
+                any_of(failing("auth_health"), auth_on_status_page),
+                ("auth_health", "supabase_status"),
+            ),
             # 경우 B: Google OAuth 설정 문제
-            Case("B", said("auth_settings", "check.auth.google_off")),
+            Case("B", said("auth_settings", "check.auth.google_off"), ("auth_settings",)),
             # 경우 C: JWT 시크릿 문제 (키가 거절되거나 발급된 토큰이 이상함)
             Case(
                 "C",
@@ -301,6 +404,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                     said("auth_settings", "check.auth.key_rejected"),
                     said("auth_signin", "check.auth.signin_rejected", "check.auth.key_rejected"),
                 ),
+                ("auth_health", "auth_settings", "auth_signin"),
             ),
         ),
     ),
@@ -310,9 +414,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("site_timing", "api_timing", "slow_queries"),
         (
             # 1. 실행 시간이 긴 Vercel Functions 식별
-            Case("functions", any_of(troubled("site_timing"), troubled("api_timing"))),
+            Case(
+                "functions",
+                any_of(troubled("site_timing"), troubled("api_timing")),
+                ("site_timing", "api_timing"),
+            ),
             # 2-3. 느린 쿼리 확인, 필요시 인덱스 추가
-            Case("queries", said("slow_queries", "check.db.statements_slow")),
+            Case("queries", said("slow_queries", "check.db.statements_slow"), ("slow_queries",)),
         ),
     ),
     Scenario(
@@ -323,11 +431,12 @@ SCENARIOS: tuple[Scenario, ...] = (
             Case(
                 "ci",
                 failing("github_workflow"),
+                ("github_workflow",),
                 "emergency-deploy",
                 # CI 우회 긴급 배포는 Vercel 빌드가 살아 있을 때만 뜻이 있다.
                 offer_when=lambda f: status(f, "vercel_build") != CheckStatus.FAIL,
             ),
-            Case("vercel", failing("vercel_build"), "emergency-deploy"),
+            Case("vercel", failing("vercel_build"), ("vercel_build",), "emergency-deploy"),
         ),
     ),
     Scenario(
@@ -336,9 +445,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("table_counts", "latest_backup"),
         (
             # 1. 서비스 일시 중지 (점검 페이지)
-            Case("pause", failing("table_counts"), "maintenance", "on"),
+            Case("pause", failing("table_counts"), ("table_counts",), "maintenance", "on"),
             # 2. 현재 상태 백업
-            Case("backup", any_of(failing("table_counts"), troubled("latest_backup")), "backup"),
+            Case(
+                "backup",
+                any_of(failing("table_counts"), troubled("latest_backup")),
+                ("table_counts", "latest_backup"),
+                "backup",
+            ),
         ),
     ),
 )
@@ -365,4 +479,14 @@ _WEIGHTS = {CheckStatus.FAIL: 3, CheckStatus.WARN: 1, CheckStatus.ERROR: 1}
 def strength(scenario: Scenario, findings: Findings) -> int:
     """How strongly a scenario's symptoms show: failing checks and matching cases count."""
     score = sum(_WEIGHTS.get(status(findings, c) or CheckStatus.OK, 0) for c in scenario.checks)
-    return score + 2 * sum(1 for case in scenario.cases if case.applies(findings))
+    return score + 2 * sum(1 for case in scenario.cases if concluded(case, findings))
+
+
+def decided(case: Case, findings: Findings) -> bool:
+    """At least one of the case's deciding checks gave an answer."""
+    return any(decisive(findings, check) for check in case.deciders)
+
+
+def concluded(case: Case, findings: Findings) -> bool:
+    """The case applies, judged on checks that answered."""
+    return decided(case, findings) and case.applies(findings)

@@ -342,12 +342,14 @@ async def check_table_counts(
     dsn: str | None,
     timeout: float,
     previous: dict[str, int] | None = None,
+    baseline: dict[str, Any] | None = None,
     exact_limit: int = 1_000_000,
     drop_ratio: float = 0.2,
     min_drop: int = 10,
 ) -> Finding:
-    """Row counts of the public tables against the caller's last snapshot: drops and vanished
-    tables fail; data["counts"] is the new snapshot to store."""
+    """Row counts of the public tables against the caller's baseline snapshot: drops and
+    vanished tables fail; data["counts"] is the new snapshot to store. `baseline` says which
+    snapshot `previous` is (id, taken_at, source, and `label`, a Msg naming it and its time)."""
     if not dsn:
         return skipped(DSN_SETTING)
     try:
@@ -381,7 +383,9 @@ async def check_table_counts(
         "first_snapshot": previous is None,
         "drops": [],
         "missing": [],
+        "baseline": {k: v for k, v in (baseline or {}).items() if k != "label"} or None,
     }
+    since = (baseline or {}).get("label") or msg("check.data.baseline_unknown").model_dump()
     if not counts:
         return Finding(status=CheckStatus.WARN, summary=msg("check.data.no_tables"), data=data)
     if previous is None:
@@ -414,7 +418,10 @@ async def check_table_counts(
         return Finding(
             status=CheckStatus.FAIL,
             summary=msg(
-                "check.data.tables_missing", count=len(missing), tables=", ".join(missing[:3])
+                "check.data.tables_missing",
+                count=len(missing),
+                tables=", ".join(missing[:3]),
+                since=since,
             ),
             data=data,
         )
@@ -429,11 +436,14 @@ async def check_table_counts(
                 previous=worst["previous"],
                 current=worst["current"],
                 percent=worst["percent"],
+                since=since,
             ),
             data=data,
         )
     return Finding(
-        status=CheckStatus.OK, summary=msg("check.data.counts_ok", tables=len(counts)), data=data
+        status=CheckStatus.OK,
+        summary=msg("check.data.counts_ok", tables=len(counts), since=since),
+        data=data,
     )
 
 

@@ -62,6 +62,12 @@ def set_message(session: Session, *, run_id: int, channel_id: str, ts: str) -> N
     )
 
 
+# A snapshot whose check saw rows drop carries this mark in its source ("diagnosis+drop"): it
+# is kept, but never becomes the baseline later checks compare against.
+DROP_MARK = "+drop"
+SCHEDULE = "schedule"
+
+
 def latest_snapshot(session: Session) -> TableSnapshot | None:
     """The newest row-count snapshot."""
     return session.scalars(
@@ -69,8 +75,30 @@ def latest_snapshot(session: Session) -> TableSnapshot | None:
     ).first()
 
 
-def add_snapshot(session: Session, *, at: datetime, source: str, counts: dict[str, int]) -> None:
-    session.add(TableSnapshot(taken_at=at, source=source, counts=counts))
+def baseline_snapshot(session: Session, *, before: datetime | None = None) -> TableSnapshot | None:
+    """The snapshot a data-loss check compares against: never one that saw a drop.
+
+    With `before` (an incident's start): the newest scheduled snapshot older than it, else the
+    newest of any source older than it, else the newest of all (the incident's own, taken
+    before a drop was seen)."""
+    newest = (TableSnapshot.taken_at.desc(), TableSnapshot.id.desc())
+    clean = select(TableSnapshot).where(~TableSnapshot.source.endswith(DROP_MARK))
+    if before is not None:
+        earlier = clean.where(TableSnapshot.taken_at < before)
+        for query in (earlier.where(TableSnapshot.source == SCHEDULE), earlier):
+            found = session.scalars(query.order_by(*newest)).first()
+            if found is not None:
+                return found
+    return session.scalars(clean.order_by(*newest)).first()
+
+
+def add_snapshot(
+    session: Session, *, at: datetime, source: str, counts: dict[str, int], dropped: bool = False
+) -> None:
+    """Keep a snapshot; `dropped` when its check saw rows drop (it is then no baseline)."""
+    session.add(
+        TableSnapshot(taken_at=at, source=source + (DROP_MARK if dropped else ""), counts=counts)
+    )
 
 
 def last_finished_run(session: Session, *, incident_id: int) -> DiagnosisRun | None:

@@ -108,14 +108,32 @@ def test_unreachable_site_is_an_error_here() -> None:
     check(finding, "error", "check.http.refused")
 
 
-def test_samples_stop_at_the_deadline_and_keep_what_was_measured(site: FakeServer) -> None:
-    site.fail("GET", r"/", Response(200, "ok", delay=0.3), times=10)
+def test_samples_are_taken_at_once_so_all_fit_the_budget(site: FakeServer) -> None:
+    # Three sequential samples of 0.6 s do not fit 1 s; taken at once, all three do.
+    site.fail("GET", r"/", Response(200, "ok", delay=0.6), times=3)
     finding = run(
-        check_response_times(base_url=site.url, paths=[], timeout=0.8, samples=5), within=3
+        check_response_times(
+            base_url=site.url, paths=[], timeout=1, samples=3, warn_seconds=0.5, fail_seconds=2
+        ),
+        within=1.5,
     )
+    check(finding, "warn", "check.perf.sluggish")
     entry = finding.data["urls"][0]
-    assert 1 <= entry["samples"] <= 3
-    assert entry["error"] == "timeout"
+    assert entry["samples"] == 3 and entry["timed_out"] == 0 and entry["error"] is None
+    assert entry["total_median_ms"] >= 600
+
+
+def test_samples_mostly_unanswered_in_time_fail_and_keep_what_was_measured(
+    site: FakeServer,
+) -> None:
+    site.fail("GET", r"/", Response(200, "late", delay=2), times=2)  # two of three samples
+    finding = run(
+        check_response_times(base_url=site.url, paths=[], timeout=0.8, samples=3), within=2
+    )
+    check(finding, "fail", "check.http.timeout")
+    entry = finding.data["urls"][0]
+    assert entry["samples"] == 1 and entry["timed_out"] == 2 and entry["error"] == "timeout"
+    assert entry["total_worst_ms"] >= 700  # a timed-out sample took at least its budget
 
 
 # -- slow statements ----------------------------------------------------------------------

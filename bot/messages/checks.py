@@ -143,11 +143,12 @@ KO: dict[str, str] = {
     "check.vercel.build_other": "최신 Vercel 배포 상태 {state}: {deployment}",
     # -- 상황 7: data loss ------------------------------------------------------------------
     "check.data.first_snapshot": "테이블 {tables}개의 행 수 첫 기록",
-    "check.data.counts_ok": "테이블 {tables}개의 행 수 이상 없음",
+    "check.data.counts_ok": "테이블 {tables}개의 행 수 이상 없음 (기준: {since})",
     "check.data.rows_dropped": (
-        "행 수 급감 테이블 {count}개: {table} {previous}→{current} (-{percent}%)"
+        "행 수 급감 테이블 {count}개: {table} {previous}→{current} (-{percent}%) (기준: {since})"
     ),
-    "check.data.tables_missing": "테이블 {count}개가 사라짐: {tables}",
+    "check.data.tables_missing": "테이블 {count}개가 사라짐: {tables} (기준: {since})",
+    "check.data.baseline_unknown": "이전 기록",
     "check.data.no_tables": "public 스키마에 테이블 없음 (DB 주소 확인 필요)",
     "check.backup.fresh": "최신 백업 {file} ({age} 전)",
     "check.backup.stale": "최신 백업이 오래됨: {file} ({age} 전)",
@@ -305,11 +306,12 @@ EN: dict[str, str] = {
     "check.vercel.build_other": "Newest Vercel deployment is {state}: {deployment}",
     # -- scenario 7: data loss ---------------------------------------------------------------
     "check.data.first_snapshot": "First row-count snapshot of {tables} tables",
-    "check.data.counts_ok": "Row counts of {tables} tables look normal",
+    "check.data.counts_ok": "Row counts of {tables} tables look normal (baseline: {since})",
     "check.data.rows_dropped": (
-        "{count} tables lost rows: {table} {previous}→{current} (-{percent}%)"
+        "{count} tables lost rows: {table} {previous}→{current} (-{percent}%) (baseline: {since})"
     ),
-    "check.data.tables_missing": "{count} tables are gone: {tables}",
+    "check.data.tables_missing": "{count} tables are gone: {tables} (baseline: {since})",
+    "check.data.baseline_unknown": "the last record",
     "check.data.no_tables": "No tables in the public schema (check the database URL)",
     "check.backup.fresh": "Latest backup {file} ({age} ago)",
     "check.backup.stale": "Latest backup is old: {file} ({age} ago)",
