@@ -195,7 +195,7 @@ def test_bad_lines_get_a_hint_and_never_end_the_session(workdir: Path):
     assert "[99] 버튼이 없습니다." in run.out
     assert "사용법: /press <N>" in run.out
     assert "AILEX 장애 대응 봇 사용법" in run.after("/ailex\n")
-    assert "`🙃`은(는) 모르는 명령입니다." in run.out
+    assert "모르는 명령입니다: `🙃`." in run.out
     assert "채널 이름은" in run.after("/join Bad Name!")
     assert "🟡 P3 · 장애 #1" in run.after("/ailex incident start")
 

@@ -82,8 +82,8 @@ KO: dict[str, str] = {
     ),
     "check.db.audit_old": "{days}일 지난 감사 로그 {count}행 (정리 가능)",
     "check.db.audit_clean": "{days}일 지난 감사 로그 없음",
-    "check.db.audit_missing": "public.audit_logs 테이블 없음 (DB 주소 확인 필요)",
-    "check.db.audit_no_created_at": "public.audit_logs에 created_at 열이 없음",
+    "check.db.audit_missing": "`public.audit_logs` 테이블 없음 (DB 주소 확인 필요)",
+    "check.db.audit_no_created_at": "`public.audit_logs` 테이블에 `created_at` 열이 없음",
     # -- 상황 3: OpenAI ---------------------------------------------------------------------
     "check.openai.key_ok": "OpenAI API 키 정상 (모델 {models}개)",
     "check.openai.key_invalid": "OpenAI API 키가 거부됨 (401): 만료 또는 폐기 의심",
@@ -106,7 +106,7 @@ KO: dict[str, str] = {
     "check.jwt.valid": "JWT 유효 (역할 {role}, {left} 남음)",
     "check.jwt.expiring": "JWT 곧 만료 (역할 {role}, {left} 남음)",
     "check.jwt.expired": "JWT 만료됨 ({ago} 전, 역할 {role})",
-    "check.jwt.no_exp": "JWT에 만료 시각(exp)이 없음 (역할 {role})",
+    "check.jwt.no_exp": "JWT에 만료 시각(`exp`)이 없음 (역할 {role})",
     "check.jwt.malformed": "JWT 형식이 아님 (디코딩 실패)",
     # -- 상황 5: performance ----------------------------------------------------------------
     "check.perf.fast": (
@@ -136,7 +136,7 @@ KO: dict[str, str] = {
     ),
     "check.github.bad_token": "GITHUB_TOKEN이 거부됨 (401)",
     "check.github.rate_limited": "GitHub API 요청 한도 초과",
-    "check.github.bad_repository": "GITHUB_REPOSITORY 형식 오류 (owner/repo): {repository}",
+    "check.github.bad_repository": "GITHUB_REPOSITORY 형식 오류 (`owner/repo` 형식이어야 함): {repository}",
     "check.vercel.build_failed": "Vercel 빌드 실패 ({code}): {deployment}",
     "check.vercel.build_ok": "최신 Vercel 배포 성공: {deployment}",
     "check.vercel.build_running": "Vercel 배포 진행 중 ({state}): {deployment}",
@@ -148,7 +148,7 @@ KO: dict[str, str] = {
         "행 수 급감 테이블 {count}개: {table} {previous}→{current} (-{percent}%)"
     ),
     "check.data.tables_missing": "테이블 {count}개가 사라짐: {tables}",
-    "check.data.no_tables": "public 스키마에 테이블 없음 (DB 주소 확인 필요)",
+    "check.data.no_tables": "`public` 스키마에 테이블 없음 (DB 주소 확인 필요)",
     "check.backup.fresh": "최신 백업 {file} ({age} 전)",
     "check.backup.stale": "최신 백업이 오래됨: {file} ({age} 전)",
     "check.backup.none": "백업 파일 없음: {directory}",

@@ -16,7 +16,7 @@ KO: dict[str, str] = {
     "console.help.cancel": "/cancel                입력 양식 닫기",
     "console.help.quit": "/quit                  끝내기 (입력이 끝나도 끝납니다)",
     "console.help.script": "#로 시작하는 줄은 주석입니다. 스크립트로 돌릴 수 있습니다: ailex console < drill.txt",
-    "console.hint": "봇 명령은 /ailex 로 시작합니다 (예: /ailex help). 콘솔 사용법은 /help 입니다.",
+    "console.hint": "봇 명령은 /ailex 로 시작합니다 (예: /ailex help). 콘솔 사용법은 /help 에 있습니다.",
     "console.unknown_meta": "{word}은(는) 콘솔 명령이 아닙니다. /help 를 보세요.",
     "console.usage": "사용법: {usage}",
     "console.as": "이제 @{name}({id})(으)로 입력합니다.",

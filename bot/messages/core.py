@@ -83,13 +83,13 @@ KO: dict[str, str] = {
     "help.note": "`/ailex note <내용>` 타임라인에 메모",
     "help.severity": "`/ailex severity P1|P2|P3` 심각도 변경",
     "help.diagnose": (
-        "`/ailex diagnose <시나리오>` 런북 진단 실행: outage, database, openai, auth, "
-        "performance, deploy, data-loss, triage(전체)"
+        "`/ailex diagnose <시나리오>` 런북 진단 실행: `outage`, `database`, `openai`, "
+        "`auth`, `performance`, `deploy`, `data-loss`, `triage`(전체)"
     ),
     "help.remediate": (
-        "`/ailex remediate <조치> [인자]` 조치 요청 (두 번째 사람의 승인 후 실행): rollback, "
-        "kill-idle-connections, purge-audit-logs, emergency-deploy, maintenance on|off, "
-        "ai-degraded on|off, rotate-openai-key, backup"
+        "`/ailex remediate <조치> [인자]` 조치 요청 (두 번째 사람의 승인 후 실행): "
+        "`rollback`, `kill-idle-connections`, `purge-audit-logs`, `emergency-deploy`, "
+        "`maintenance on|off`, `ai-degraded on|off`, `rotate-openai-key`, `backup`"
     ),
     "help.resolve": "`/ailex resolve [원인]` 해결 처리 후 보고서 게시 (원인이 없으면 입력 양식)",
     "help.report": "`/ailex report` 보고서 다시 게시",
@@ -161,12 +161,12 @@ KO: dict[str, str] = {
     "cli.setting_invalid": "ailex: {variable} 값이 잘못되었습니다: {expected}",
     "cli.no_incidents": "기록된 장애가 없습니다.",
     # errors a user can cause
-    "error.unknown_subcommand": "`{word}`은(는) 모르는 명령입니다.",
+    "error.unknown_subcommand": "모르는 명령입니다: `{word}`.",
     "error.incident_verb": "`incident` 다음에는 `start` 또는 `list`가 와야 합니다.",
     "error.title_required": "장애 제목을 적어 주세요.",
-    "error.bad_status": "`{value}`은(는) 상태가 아닙니다. investigating, identified, monitoring 중 하나입니다.",
+    "error.bad_status": "상태가 아닙니다: `{value}`. `investigating`, `identified`, `monitoring` 중 하나입니다.",
     "error.note_empty": "메모 내용을 적어 주세요.",
-    "error.bad_severity": "`{value}`은(는) 심각도가 아닙니다. P1, P2, P3 중 하나입니다.",
+    "error.bad_severity": "심각도가 아닙니다: `{value}`. P1, P2, P3 중 하나입니다.",
     "error.scenario_missing": "진단할 시나리오를 적어 주세요.",
     "error.action_missing": "요청할 조치를 적어 주세요.",
     "error.not_incident_channel": (

@@ -40,13 +40,13 @@ KO: dict[str, str] = {
     "case.database.C": "경우 C: DB 용량 초과 → 오래된 감사 로그 삭제, 테이블 크기 확인, 필요시 플랜 업그레이드",
     "case.openai.A": "경우 A: OpenAI 서비스 장애 → AI 기능 안내 표시, 기존 데이터 서비스 유지",
     "case.openai.B": "경우 B: API 키 만료 또는 잔액 부족 → 잔액 충전, 키 재생성, Vercel 환경변수 교체 후 재배포",
-    "case.openai.C": "경우 C: 비용 폭증·Rate limit → Hard Limit 낮추기, 과다 사용자 확인, rate limit 강화",
+    "case.openai.C": "경우 C: 비용 폭증·요청 한도 초과 → Hard Limit 낮추기, 과다 사용자 확인, 요청 수 제한 강화",
     "case.auth.A": "경우 A: Supabase Auth 장애 → 기존 세션은 유지, 새 로그인에 안내 메시지",
     "case.auth.B": "경우 B: Google OAuth 설정 문제 → Google Cloud Console과 Redirect URI, Supabase Google Provider 확인",
     "case.auth.C": "경우 C: JWT 시크릿 문제 → JWT Secret 확인, 필요시 키 재생성 후 Vercel 환경변수 교체·재배포",
     "case.performance.functions": "느린 응답 → 실행 시간이 긴 Vercel Functions 확인, OpenAI 호출이면 타임아웃 조정",
     "case.performance.queries": "느린 쿼리 → 실행 시간 긴 쿼리에 인덱스 추가 검토",
-    "case.deploy.ci": "CI 실패 (린트/타입체크/테스트/빌드) → 로컬에서 재현해 수정 후 push, 긴급 시에만 CI 우회 배포",
+    "case.deploy.ci": "CI 실패 (린트/타입체크/테스트/빌드) → 로컬에서 재현해 수정 후 푸시, 긴급 시에만 CI 우회 배포",
     "case.deploy.vercel": "Vercel 빌드 실패 → 환경변수 누락과 빌드 로그 확인, 수동 배포 시도",
     "case.data-loss.pause": "행 수 급감 → 추가 손상을 막도록 서비스 일시 중지 (점검 페이지)",
     "case.data-loss.backup": "현재 상태 백업 → 복원 전에 지금 상태를 남기기",
@@ -69,7 +69,7 @@ KO: dict[str, str] = {
     "modal.jwt.intro": "토큰은 검사에만 쓰고 표시하거나 저장하거나 로그에 남기지 않습니다.",
     "modal.jwt.label": "JWT",
     "modal.jwt.required": "토큰을 붙여 넣어 주세요.",
-    "error.unknown_scenario": "`{scenario}`은(는) 시나리오가 아닙니다. 가능한 것: {known}",
+    "error.unknown_scenario": "시나리오가 아닙니다: `{scenario}`. 가능한 것: {known}",
 }
 
 EN: dict[str, str] = {
