@@ -92,6 +92,8 @@ def render_markdown(
     else:
         recovered = t("report.ongoing")
         duration = t("report.ongoing_for", duration=fmt_duration(now - started, t))
+    label = t(f"severity.{incident.severity}")
+    severity_line = t("severity.with_label", severity=incident.severity, label=label)
 
     lines = [
         f"## {t('report.title')}",
@@ -101,7 +103,7 @@ def render_markdown(
         f"- {t('report.recovered')}: {recovered}",
         f"- {t('report.duration')}: {duration}",
         f"- {t('report.impact')}: {u(incident.impact or none)}",
-        f"- {t('report.severity')}: {incident.severity}({t(f'severity.{incident.severity}')})",
+        f"- {t('report.severity')}: {severity_line}",
         f"- {t('report.commander')}: {mention(incident.commander_id)}",
         "",
         f"### {t('report.timeline')}",

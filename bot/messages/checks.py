@@ -126,6 +126,12 @@ KO: dict[str, str] = {
     "check.github.passed": "배포 워크플로 {run} 성공 ({branch})",
     "check.github.failed": "배포 워크플로 {run} 실패: {stage} 단계 ({step})",
     "check.github.running": "배포 워크플로 {run} 진행 중 ({status})",
+    "stage.typecheck": "타입체크",
+    "stage.lint": "린트",
+    "stage.test": "테스트",
+    "stage.build": "빌드",
+    "stage.deploy": "배포",
+    "stage.unknown": "알 수 없는",
     "check.github.running_after_failure": (
         "배포 워크플로 {run} 진행 중, 직전 {failed} 실패 ({stage} 단계)"
     ),
@@ -203,12 +209,12 @@ EN: dict[str, str] = {
     "check.vercel.events_errors": "{deployment}: {count} error lines, last: {last}",
     "check.statuspage.operational": "{name} status page: all systems operational",
     "check.statuspage.degraded": (
-        "{name} status page: degraded, {headline} ({components} components affected, "
-        "{incidents} open incidents)"
+        "{name} status page: degraded, {headline} (components affected: {components}, "
+        "open incidents: {incidents})"
     ),
     "check.statuspage.outage": (
-        "{name} status page: major outage, {headline} ({components} components affected, "
-        "{incidents} open incidents)"
+        "{name} status page: major outage, {headline} (components affected: {components}, "
+        "open incidents: {incidents})"
     ),
     # -- scenario 2: database ---------------------------------------------------------------
     "check.db.ping": "Database OK: SELECT 1 in {rtt_ms} ms (connect {connect_ms} ms)",
@@ -288,6 +294,12 @@ EN: dict[str, str] = {
     "check.github.passed": "Deploy workflow {run} passed ({branch})",
     "check.github.failed": "Deploy workflow {run} failed at {stage} ({step})",
     "check.github.running": "Deploy workflow {run} in progress ({status})",
+    "stage.typecheck": "typecheck",
+    "stage.lint": "lint",
+    "stage.test": "test",
+    "stage.build": "build",
+    "stage.deploy": "deploy",
+    "stage.unknown": "an unknown stage",
     "check.github.running_after_failure": (
         "Deploy workflow {run} running; the previous {failed} failed at {stage}"
     ),

@@ -9,8 +9,8 @@ import string
 import time
 from collections.abc import Awaitable
 
-from bot.messages import tables
-from probes.base import CheckStatus, Finding
+from bot.messages import Catalogue, tables
+from probes.base import CheckStatus, Finding, Msg
 
 
 def placeholders(template: str) -> set[str]:
@@ -29,10 +29,15 @@ def check(finding: Finding, status: CheckStatus | str, key: str, *secrets: str) 
         assert template is not None, f"{key} missing in {locale}"
         missing = placeholders(template) - set(finding.summary.params)
         assert not missing, f"{key} ({locale}) needs {missing}"
-        text = template.format(**finding.summary.params)
+        text = Catalogue(locale).render(finding.summary)
         assert "\n" not in text, text
     for value in finding.summary.params.values():
-        assert isinstance(value, str | int | float), (key, value)
+        # A scalar, or a Msg-shaped parameter translated with its sentence (an age, a stage).
+        if isinstance(value, dict):
+            nested = Msg.model_validate(value)
+            assert all(t.has(nested.key) for t in (Catalogue("ko"), Catalogue("en"))), value
+        else:
+            assert isinstance(value, str | int | float), (key, value)
     dumped = json.dumps(finding.data)  # JSON-serialisable, or this raises
     for secret in secrets:
         assert secret not in dumped, f"secret in data of {key}"
