@@ -15,6 +15,7 @@ from bot.settings import Settings, SettingsError, load_settings, require
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.messages import Catalogue
     from storage import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -67,8 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(settings, args.incident_id)
         return _incidents(settings, as_json=args.json)
     except SettingsError as error:
-        print(_settings_line(error), file=sys.stderr)
+        for line in _settings_lines(error):
+            print(line, file=sys.stderr)
         return EXIT_USAGE
+    except StoreUnreachable as error:
+        print(_catalogue()("cli.store_unreachable", url=error.url), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -77,23 +82,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _settings_line(error: SettingsError) -> str:
-    """One line naming the setting, in the configured language when that one is readable."""
+def _catalogue() -> Catalogue:
+    """The configured language, read before (or without) the settings: it is needed to say
+    what is wrong with them. `AILEX_LOCALE` from `.env` counts too."""
     from bot.messages import Catalogue
 
-    locale = os.environ.get("AILEX_LOCALE", "ko").strip().lower()
-    t = Catalogue(locale if locale in ("ko", "en") else "ko")
-    if error.problem == "missing":
-        return t("cli.setting_missing", variable=error.variable)
-    return t("cli.setting_invalid", variable=error.variable, expected=error.expected)
+    locale = os.environ.get("AILEX_LOCALE") or _dotenv_value("AILEX_LOCALE") or "ko"
+    locale = locale.strip().strip("'\"").lower()
+    return Catalogue(locale if locale in ("ko", "en") else "ko")
+
+
+def _dotenv_value(variable: str) -> str | None:
+    try:
+        with open(".env", encoding="utf-8") as env:
+            for line in env:
+                name, _, value = line.strip().partition("=")
+                if name.strip().removeprefix("export ").strip().upper() == variable:
+                    return value.strip() or None
+    except OSError:
+        pass
+    return None
+
+
+def _settings_lines(error: SettingsError) -> list[str]:
+    """One line per bad setting, each naming its variable, in the configured language."""
+    t = _catalogue()
+    lines = []
+    for problem in error.problems:
+        if problem.problem == "missing":
+            lines.append(t("cli.setting_missing", variable=problem.variable))
+        else:
+            expected = t(problem.expected, **problem.params)
+            lines.append(t("cli.setting_invalid", variable=problem.variable, expected=expected))
+    return lines
+
+
+class StoreUnreachable(Exception):
+    """The store of AILEX_DATABASE_URL does not answer (its address shown without password)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
 
 
 def _open_store(settings: Settings) -> Store:
-    """The bot's store, migrated to the newest schema."""
+    """The bot's store, migrated to the newest schema; StoreUnreachable when it cannot be."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
     from storage import Store
 
     store = Store(settings.database_url)
-    store.migrate()
+    try:
+        store.migrate()
+    except (DBAPIError, OSError) as exc:
+        store.dispose()
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        log.debug("store unreachable: %s", exc)
+        raise StoreUnreachable(shown) from None
     return store
 
 
@@ -109,9 +155,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from storage import Store
 
     socket_mode = settings.slack_app_token is not None
-    require(settings, "SLACK_BOT_TOKEN")
-    if not socket_mode:
-        require(settings, "SLACK_SIGNING_SECRET")
+    require(settings, "SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
     configure_logging(secrets=settings.secret_values())
     _open_store(settings).dispose()  # migrate once, before any worker starts
     assert settings.slack_bot_token is not None

@@ -30,6 +30,8 @@ from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import Bot, create_app
 from bot.clock import utc_now
@@ -166,7 +168,11 @@ class Console:
         try:
             try:
                 self._start()
-            except Exception as exc:  # an unreachable store, a directory we cannot write
+            except DBAPIError:  # the store does not answer: say which setting points at it
+                url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+                print(self.t("cli.store_unreachable", url=url), file=sys.stderr)
+                return 1
+            except Exception as exc:  # a directory we cannot write
                 print(self.t("console.start_failed", error=_one_line(exc)), file=sys.stderr)
                 return 1
             while not self._eof:

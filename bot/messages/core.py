@@ -165,6 +165,28 @@ KO: dict[str, str] = {
     "cli.setting_missing": "ailex: {variable} 설정이 없습니다 (필수)",
     "cli.slack_unreachable": "ailex: Slack에 연결하지 못했습니다: {error}",
     "cli.setting_invalid": "ailex: {variable} 값이 잘못되었습니다: {expected}",
+    "cli.store_unreachable": (
+        "ailex: AILEX_DATABASE_URL의 저장소에 연결하지 못했습니다 ({url}). 주소와 DB 서버를 확인하세요."
+    ),
+    "setting.invalid": "읽을 수 없는 값입니다",
+    "setting.one_of": "다음 중 하나여야 합니다: {values}",
+    "setting.boolean": "참/거짓 값이어야 합니다 (`true`, `false`, `1`, `0`)",
+    "setting.number": "숫자여야 합니다",
+    "setting.integer": "정수여야 합니다",
+    "setting.greater_than": "{limit}보다 큰 수여야 합니다",
+    "setting.at_least": "{limit} 이상이어야 합니다",
+    "setting.http_url": "`http://` 또는 `https://`로 시작하는 주소여야 합니다",
+    "setting.api_paths": "`/`로 시작하는 경로를 쉼표로 구분해 적어야 합니다",
+    "setting.timezone": "시간대 이름이어야 합니다 (예: `Asia/Seoul`)",
+    "setting.user_ids": "Slack 사용자 ID를 쉼표로 구분해 적어야 합니다 (예: `U012ABCDEF`)",
+    "setting.nameservers": "`host` 또는 `host:port` 형식을 쉼표로 구분해 적어야 합니다",
+    "setting.database_url": "DB 주소여야 합니다 (예: `sqlite:///ailex.db`)",
+    "setting.database_dialect": (
+        "지원하는 DB 주소가 아닙니다 (예: `sqlite:///ailex.db`, `postgresql+psycopg://…`)"
+    ),
+    "setting.bot_token": "`xoxb-`로 시작하는 봇 토큰이어야 합니다",
+    "setting.app_token": "`xapp-`로 시작하는 앱 수준 토큰이어야 합니다",
+    "setting.rejected_by_slack": "Slack이 토큰을 거부했습니다 (`{error}`)",
     "cli.no_incidents": "기록된 장애가 없습니다.",
     # errors a user can cause
     "error.unknown_subcommand": "모르는 명령입니다: `{word}`.",
@@ -349,6 +371,30 @@ EN: dict[str, str] = {
     "cli.setting_missing": "ailex: {variable} is not set (required)",
     "cli.slack_unreachable": "ailex: could not connect to Slack: {error}",
     "cli.setting_invalid": "ailex: {variable} is invalid: {expected}",
+    "cli.store_unreachable": (
+        "ailex: cannot reach the store of AILEX_DATABASE_URL ({url}). Check the address and "
+        "the database server."
+    ),
+    "setting.invalid": "the value cannot be read",
+    "setting.one_of": "must be one of: {values}",
+    "setting.boolean": "must be true or false (`true`, `false`, `1`, `0`)",
+    "setting.number": "must be a number",
+    "setting.integer": "must be a whole number",
+    "setting.greater_than": "must be greater than {limit}",
+    "setting.at_least": "must be at least {limit}",
+    "setting.http_url": "must be an address starting with `http://` or `https://`",
+    "setting.api_paths": "must be paths starting with `/`, comma separated",
+    "setting.timezone": "must be a time zone name (e.g. `Asia/Seoul`)",
+    "setting.user_ids": "must be Slack user IDs, comma separated (e.g. `U012ABCDEF`)",
+    "setting.nameservers": "must be `host` or `host:port` entries, comma separated",
+    "setting.database_url": "must be a database address (e.g. `sqlite:///ailex.db`)",
+    "setting.database_dialect": (
+        "is not a supported database address (e.g. `sqlite:///ailex.db`, "
+        "`postgresql+psycopg://…`)"
+    ),
+    "setting.bot_token": "must be a bot token starting with `xoxb-`",
+    "setting.app_token": "must be an app-level token starting with `xapp-`",
+    "setting.rejected_by_slack": "Slack rejected the token (`{error}`)",
     "cli.no_incidents": "No incidents recorded.",
     "error.unknown_subcommand": "`{word}` is not a command.",
     "error.incident_verb": "`incident` takes `start` or `list`.",
