@@ -6,10 +6,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.settings import Settings, SettingsError, load_settings, require
 
@@ -23,29 +24,104 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("ailex")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ailex", description="AILEX incident bot: the on-call runbook as Slack commands."
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter with the usage line's prefix in the configured language."""
+
+    usage_prefix = "usage: "
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
+
+
+# argparse's own error sentences (CPython's argparse.py), read back into catalogue keys: its
+# gettext catalogue is not installed, and its English must not reach a Korean terminal.
+_ARGPARSE_ERRORS = (
+    (re.compile(r"invalid choice: (?P<value>.*) \(choose from (?P<choices>.*)\)"), "choice"),
+    (re.compile(r"invalid (?P<type>\w+) value: (?P<value>.*)"), "value"),
+    (re.compile(r"expected one argument"), "expected_one"),
+    (re.compile(r"the following arguments are required: (?P<arguments>.*)"), "required"),
+    (re.compile(r"unrecognized arguments: (?P<arguments>.*)"), "unrecognized"),
+    (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)"), "ambiguous"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help and errors speak the configured language."""
+
+    def __init__(self, *args: Any, t: Catalogue, **kwargs: Any) -> None:
+        self.t = t
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = t("cli.args.positionals")
+        self._optionals.title = t("cli.args.options")
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help=t("cli.args.help")
+        )
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = super()._get_formatter()
+        if isinstance(formatter, _Formatter):
+            formatter.usage_prefix = self.t("cli.args.usage")
+        return formatter
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        reason = self._translate(message)
+        self.exit(EXIT_USAGE, self.t("cli.args.error", prog=self.prog, message=reason) + "\n")
+
+    def _translate(self, message: str) -> str:
+        argument = None
+        prefix = re.match(r"argument (?P<argument>[^:]+): (?P<rest>.*)", message, re.S)
+        if prefix:
+            argument, message = prefix.group("argument"), prefix.group("rest")
+        reason = self.t("cli.args.invalid")
+        for pattern, key in _ARGPARSE_ERRORS:
+            match = pattern.fullmatch(message.strip())
+            if match:
+                reason = self.t(f"cli.args.{key}", **match.groupdict())
+                break
+        if argument is None:
+            return reason
+        return self.t("cli.args.argument", argument=argument, message=reason)
+
+
+def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
+    t = t or _catalogue()
+    parser = _Parser(prog="ailex", description=t("cli.args.description"), t=t)
+    commands = parser.add_subparsers(dest="command", required=True, metavar=t("cli.args.command"))
+
+    serve = commands.add_parser("serve", help=t("cli.args.serve"), t=t)
+    number = t("cli.args.number")
+    serve.add_argument(
+        "--port", type=int, default=3000, metavar=number, help=t("cli.args.port")
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve.add_argument(
+        "--host", default="0.0.0.0", metavar=t("cli.args.address"), help=t("cli.args.host")
+    )
+    serve.add_argument(
+        "--workers", type=int, default=2, metavar=number, help=t("cli.args.workers")
+    )
+    serve.add_argument(
+        "--threads", type=int, default=16, metavar=number, help=t("cli.args.threads")
+    )
 
-    serve = commands.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--workers", type=int, default=2, help="processes (HTTP mode)")
-    serve.add_argument("--threads", type=int, default=16, help="threads per process")
+    commands.add_parser("console", help=t("cli.args.console"), t=t)
 
-    commands.add_parser("console", help="the bot in this terminal, no Slack needed")
+    diagnose = commands.add_parser("diagnose", help=t("cli.args.diagnose"), t=t)
+    diagnose.add_argument("scenario", metavar=t("cli.args.scenario"))
+    diagnose.add_argument("--json", action="store_true", help=t("cli.args.json"))
 
-    diagnose = commands.add_parser("diagnose", help="run a scenario's checks and print them")
-    diagnose.add_argument("scenario")
-    diagnose.add_argument("--json", action="store_true", help="print JSON")
+    report = commands.add_parser("report", help=t("cli.args.report"), t=t)
+    report.add_argument("incident_id", type=int, metavar=t("cli.args.incident_id"))
 
-    report = commands.add_parser("report", help="print an incident's report (Markdown)")
-    report.add_argument("incident_id", type=int)
-
-    incidents = commands.add_parser("incidents", help="list incidents")
-    incidents.add_argument("--json", action="store_true", help="print JSON")
+    incidents = commands.add_parser("incidents", help=t("cli.args.incidents"), t=t)
+    incidents.add_argument("--json", action="store_true", help=t("cli.args.json"))
     return parser
 
 
