@@ -80,6 +80,28 @@ def _result_view(core: Core, title: str, text: str) -> dict[str, Any]:
     }
 
 
+def _jwt_lines(core: Core, data: dict[str, Any]) -> list[str]:
+    """The decoded claims, each under its name in the team's language; times in its zone."""
+    from datetime import datetime, timedelta
+
+    from bot.text import escape, fmt_datetime, fmt_duration
+
+    lines = []
+    for name, value in data.items():
+        if value is None or not core.t.has(f"modal.jwt.field.{name}"):
+            continue
+        if name in ("exp", "iat"):
+            shown = fmt_datetime(datetime.fromisoformat(value), core.zone)
+        elif name == "expires_in_seconds":
+            if value <= 0:
+                continue
+            shown = fmt_duration(timedelta(seconds=value), core.t)
+        else:
+            shown = escape(", ".join(value) if isinstance(value, list) else str(value))
+        lines.append(f"• {core.t(f'modal.jwt.field.{name}')}: {shown}")
+    return lines
+
+
 def register_forms(app: App, core: Core) -> None:
     """Listen for the small forms: the new OpenAI key, an emergency deploy's reason, a JWT."""
 
@@ -127,8 +149,7 @@ def register_forms(app: App, core: Core) -> None:
             ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.jwt.required")})
             return
         finding = inspect_jwt(token.strip(), now=core.clock())
-        lines = [core.t.render(finding.summary)]
-        lines += [f"• {name}: {value}" for name, value in finding.data.items() if value is not None]
+        lines = [core.t.render(finding.summary)] + _jwt_lines(core, finding.data)
         ack(
             response_action="update",
             view=_result_view(core, core.t("modal.jwt.title"), "\n".join(lines)),
