@@ -84,7 +84,11 @@ class _Parser(argparse.ArgumentParser):
         for pattern, key in _ARGPARSE_ERRORS:
             match = pattern.fullmatch(message.strip())
             if match:
-                reason = self.t(f"cli.args.{key}", **match.groupdict())
+                params = match.groupdict()
+                if "type" in params:
+                    kind = params["type"] if params["type"] in ("int", "float") else "other"
+                    params["type"] = self.t(f"cli.args.type.{kind}")
+                reason = self.t(f"cli.args.{key}", **params)
                 break
         if argument is None:
             return reason

@@ -102,6 +102,8 @@ def test_usage_errors_say_what_was_wrong_in_korean(monkeypatch, capsys, tmp_path
     assert "ailex: 오류: <명령> 인자: 알 수 없는 값입니다: 'bogus' (가능한 값: 'serve'," in text
     text = _help_and_error(monkeypatch, capsys, None, [])
     assert "ailex: 오류: 다음 인자가 필요합니다: <명령>" in text
+    text = _help_and_error(monkeypatch, capsys, None, ["report", "x"])
+    assert "ailex report: 오류: <장애번호> 인자: 잘못된 값입니다: 'x' (정수여야 합니다)" in text
     text = _help_and_error(monkeypatch, capsys, None, ["incidents", "--all"])
     assert "ailex: 오류: 알 수 없는 인자입니다: --all" in text
 
@@ -112,5 +114,5 @@ def test_help_and_usage_errors_are_english_with_the_english_locale(monkeypatch, 
     assert "usage: ailex [-h] COMMAND ..." in text and "show this help message and exit" in text
     assert not re.search(r"[\uac00-\ud7a3]", text)
     text = _help_and_error(monkeypatch, capsys, "en", ["report", "x"])
-    assert "ailex report: error: argument INCIDENT_ID: invalid int value: 'x'" in text
+    assert "ailex report: error: argument INCIDENT_ID: invalid integer value: 'x'" in text
     assert not re.search(r"[\uac00-\ud7a3]", text)
