@@ -102,15 +102,11 @@ def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help=t("cli.args.serve"), t=t)
     number = t("cli.args.number")
-    serve.add_argument(
-        "--port", type=int, default=3000, metavar=number, help=t("cli.args.port")
-    )
+    serve.add_argument("--port", type=int, default=3000, metavar=number, help=t("cli.args.port"))
     serve.add_argument(
         "--host", default="0.0.0.0", metavar=t("cli.args.address"), help=t("cli.args.host")
     )
-    serve.add_argument(
-        "--workers", type=int, default=2, metavar=number, help=t("cli.args.workers")
-    )
+    serve.add_argument("--workers", type=int, default=2, metavar=number, help=t("cli.args.workers"))
     serve.add_argument(
         "--threads", type=int, default=16, metavar=number, help=t("cli.args.threads")
     )

@@ -91,7 +91,9 @@ def test_help_and_usage_errors_are_korean_by_default(monkeypatch, capsys, tmp_pa
     assert "사용법: ailex" in text
     assert not [word for word in _ARGPARSE_ENGLISH if word in text], text
     if argv and argv[-1] == "--help":
-        assert text.startswith("0\n") and "옵션:" in text and "이 도움말을 보여 주고 끝냅니다" in text
+        assert (
+            text.startswith("0\n") and "옵션:" in text and "이 도움말을 보여 주고 끝냅니다" in text
+        )
     else:
         assert text.startswith("2\n") and "오류:" in text
 

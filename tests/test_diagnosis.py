@@ -298,7 +298,14 @@ def test_jwt_form_inspects_a_token_and_never_echoes_it(bot, caplog):
     bot.settle()
     (opened,) = bot.slack.views
     assert opened["view"]["callback_id"] == "ailex.jwt_modal"
-    token = _jwt({"iss": "https://x.supabase.co/auth/v1", "role": "authenticated", "exp": 1, "iat": 1764460800})
+    token = _jwt(
+        {
+            "iss": "https://x.supabase.co/auth/v1",
+            "role": "authenticated",
+            "exp": 1,
+            "iat": 1764460800,
+        }
+    )
     response = bot.submit_view(opened["view"], {"secret": token})
     body = response.json()
     assert body["response_action"] == "update"

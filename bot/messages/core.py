@@ -453,8 +453,7 @@ EN: dict[str, str] = {
     "setting.nameservers": "must be `host` or `host:port` entries, comma separated",
     "setting.database_url": "must be a database address (e.g. `sqlite:///ailex.db`)",
     "setting.database_dialect": (
-        "is not a supported database address (e.g. `sqlite:///ailex.db`, "
-        "`postgresql+psycopg://…`)"
+        "is not a supported database address (e.g. `sqlite:///ailex.db`, `postgresql+psycopg://…`)"
     ),
     "setting.bot_token": "must be a bot token starting with `xoxb-`",
     "setting.app_token": "must be an app-level token starting with `xapp-`",
