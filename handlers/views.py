@@ -149,7 +149,7 @@ def register_forms(app: App, core: Core) -> None:
             ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.jwt.required")})
             return
         finding = inspect_jwt(token.strip(), now=core.clock())
-        lines = [core.t.render(finding.summary)] + _jwt_lines(core, finding.data)
+        lines = [core.t.render(finding.summary), *_jwt_lines(core, finding.data)]
         ack(
             response_action="update",
             view=_result_view(core, core.t("modal.jwt.title"), "\n".join(lines)),
