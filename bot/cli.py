@@ -57,7 +57,8 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, t: Catalogue, **kwargs: Any) -> None:
         self.t = t
         kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, add_help=False, **kwargs)
+        kwargs["add_help"] = False  # its own -h, with the help text translated
+        super().__init__(*args, **kwargs)
         self._positionals.title = t("cli.args.positionals")
         self._optionals.title = t("cli.args.options")
         self.add_argument(

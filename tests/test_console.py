@@ -229,3 +229,34 @@ def test_as_switches_who_acts_and_cards_stay_in_general_without_incident_channel
     assert "지휘자: @bob" in run.out
     assert "📝 @bob: 큐 적체" in run.out
     assert "채널 1개" in run.after("/channels")
+
+
+def test_log_warnings_never_interleave_with_the_conversation(workdir: Path) -> None:
+    from tests.fakes.base import Response
+    from tests.fakes.vercel import TOKEN, FakeVercel
+
+    with FakeVercel(team_id="team_ailex") as vercel:
+        # The flag reads back off after it was written on: the bot logs a warning.
+        vercel.fail(
+            "GET",
+            r"/v1/edge-config/.*/item/maintenance",
+            Response(200, {"key": "maintenance", "value": False, "edgeConfigId": "x"}),
+            times=5,
+        )
+        run = console(
+            workdir,
+            "/ailex incident start P1 결제 다운\n/ailex remediate maintenance on\n"
+            "/as bob\n10\n/ailex note 다음\n",
+            VERCEL_API_URL=vercel.url,
+            VERCEL_TOKEN=TOKEN,
+            VERCEL_TEAM_ID=vercel.team_id,
+            AILEX_EDGE_CONFIG_ID=vercel.edge_config_id,
+        )
+    run.assert_clean()
+    assert run.err == ""  # nothing from the logging machinery on the terminal
+    assert "WARNING" not in run.out
+    log_file = workdir / "ailex-console.log"
+    assert f"⚠️ 로그 파일에 기록한 경고: 1건 ({log_file})" in run.out
+    # Said between lines, before the next prompt, not inside a message.
+    assert run.out.index("로그 파일에 기록한 경고") < run.out.index("› /ailex note 다음")
+    assert "edge flag maintenance written as on but read back off" in log_file.read_text()

@@ -173,6 +173,11 @@ def test_korean_sentences_have_no_english_words():
     assert offenders == {}
 
 
+def test_english_sentences_do_not_hedge_plurals():
+    hedged = [key for key, text in tables()["en"].items() if re.search(r"\w\(s\)", text)]
+    assert hedged == []
+
+
 def test_english_sentences_have_no_korean():
     hangul = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
     offenders = [key for key, text in tables()["en"].items() if hangul.search(_prose(text))]
