@@ -99,7 +99,7 @@ EN: dict[str, str] = {
     "console.bad_channel_name": (
         "Channel names are lowercase letters, digits, - and _, up to 80 characters."
     ),
-    "console.channels_title": "{count} channel(s)",
+    "console.channels_title": "Channels: {count}",
     "console.current": "← here",
     "console.no_button": "There is no button [{number}].",
     "console.button_gone": "Button [{number}] is gone: its message changed.",
