@@ -125,7 +125,7 @@ KO: dict[str, str] = {
     # -- 상황 6: deploy -------------------------------------------------------------------
     "check.github.passed": "배포 워크플로 {run} 성공 ({branch})",
     "check.github.failed": "배포 워크플로 {run} 실패: {stage} 단계 ({step})",
-    "check.github.running": "배포 워크플로 {run} 진행 중 ({status})",
+    "check.github.running": "배포 워크플로 {run} 진행 중 (`{status}`)",
     "stage.typecheck": "타입체크",
     "stage.lint": "린트",
     "stage.test": "테스트",
@@ -135,7 +135,7 @@ KO: dict[str, str] = {
     "check.github.running_after_failure": (
         "배포 워크플로 {run} 진행 중, 직전 {failed} 실패 ({stage} 단계)"
     ),
-    "check.github.other": "배포 워크플로 {run} 결과: {conclusion}",
+    "check.github.other": "배포 워크플로 {run} 결과: `{conclusion}`",
     "check.github.no_runs": "{repository}의 {workflow} 실행 기록 없음",
     "check.github.not_found": (
         "워크플로를 찾을 수 없음: {repository} {workflow} (비공개 저장소면 GITHUB_TOKEN 필요)"
