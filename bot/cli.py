@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from sqlalchemy.exc import OperationalError
+
 from bot.settings import Settings, SettingsError, load_settings, require
 
 if TYPE_CHECKING:
@@ -129,8 +131,10 @@ def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script's entry point; returns the exit status."""
     args = _parser().parse_args(argv)
+    database_url = "-"
     try:
         settings = load_settings()
+        database_url = settings.database_url
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "console":
@@ -150,6 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except StoreUnreachable as error:
         print(_catalogue()("cli.store_unreachable", url=error.url), file=sys.stderr)
+        return EXIT_FAILED
+    except OperationalError as exc:
+        # The store went away, or never answered, in a command that opens it on its own.
+        log.debug("store unreachable: %s", exc)
+        url = _shown_url(database_url)
+        print(_catalogue()("cli.store_unreachable", url=url), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -204,7 +214,6 @@ class StoreUnreachable(Exception):
 
 def _open_store(settings: Settings) -> Store:
     """The bot's store, migrated to the newest schema; StoreUnreachable when it cannot be."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
     from storage import Store
@@ -214,10 +223,20 @@ def _open_store(settings: Settings) -> Store:
         store.migrate()
     except (DBAPIError, OSError) as exc:
         store.dispose()
-        shown = make_url(settings.database_url).render_as_string(hide_password=True)
         log.debug("store unreachable: %s", exc)
-        raise StoreUnreachable(shown) from None
+        raise StoreUnreachable(_shown_url(settings.database_url)) from None
     return store
+
+
+def _shown_url(url: str) -> str:
+    """The store's address as it may be shown: without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "-"
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

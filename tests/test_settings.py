@@ -135,7 +135,7 @@ def test_a_database_url_no_store_speaks_is_one_line(tmp_path, clean_env):
 
 def test_an_unreachable_store_is_one_line_naming_the_setting(tmp_path, clean_env):
     env = {**clean_env, "AILEX_DATABASE_URL": "postgresql+psycopg://ailex:pw@127.0.0.1:1/x"}
-    for command in (("incidents",), ("report", "1")):
+    for command in (("incidents",), ("report", "1"), ("diagnose", "data-loss")):
         result = _ailex(*command, env=env, cwd=tmp_path)
         assert result.returncode == 1
         assert result.stderr.strip() == (
