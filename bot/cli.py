@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,6 +40,34 @@ class _Formatter(argparse.HelpFormatter):
         prefix: str | None = None,
     ) -> None:
         super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
+
+    # argparse measures and pads by characters; a Hangul metavar is two columns wide in a
+    # terminal: measure by columns, and pad a wide invocation by fewer spaces.
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:
+            width = _wide(self._format_action_invocation(action))
+            columns = len(self._format_action_invocation(action)) + width + self._current_indent
+            self._action_max_length = max(self._action_max_length, columns)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        text = super()._format_action(action)
+        invocation = self._format_action_invocation(action)
+        wide = _wide(invocation)
+        first, newline, rest = text.partition("\n")
+        start = first.find(invocation)
+        if wide and start >= 0:
+            end = start + len(invocation)
+            after = first[end:]
+            pad = len(after) - len(after.lstrip(" "))
+            if after.strip() and pad - wide >= 2:
+                first = first[:end] + " " * (pad - wide) + after[pad:]
+        return first + newline + rest
+
+
+def _wide(text: str) -> int:
+    """How many more terminal columns than characters `text` takes."""
+    return sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
 
 
 # argparse's own error sentences (CPython's argparse.py), read back into catalogue keys: its

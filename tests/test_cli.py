@@ -118,3 +118,19 @@ def test_help_and_usage_errors_are_english_with_the_english_locale(monkeypatch, 
     text = _help_and_error(monkeypatch, capsys, "en", ["report", "x"])
     assert "ailex report: error: argument INCIDENT_ID: invalid integer value: 'x'" in text
     assert not re.search(r"[\uac00-\ud7a3]", text)
+
+
+def test_korean_help_columns_line_up_in_a_terminal(monkeypatch, capsys, tmp_path):
+    import unicodedata
+
+    monkeypatch.chdir(tmp_path)
+    text = _help_and_error(monkeypatch, capsys, None, ["serve", "--help"])
+    rows = [line for line in text.splitlines() if line.startswith("  -")]
+    assert len(rows) == 5
+
+    def column_of_help(line: str) -> int:
+        invocation_end = line.index("  ", 2)
+        start = invocation_end + len(line[invocation_end:]) - len(line[invocation_end:].lstrip())
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:start])
+
+    assert len({column_of_help(row) for row in rows}) == 1, rows
