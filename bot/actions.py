@@ -96,7 +96,7 @@ def _backup_preview(settings: Settings, argument: str | None, now: datetime) -> 
 def _backup_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
     from remediations import backup
 
-    return backup.execute(preview, **_db(settings))
+    return backup.execute(preview, **_db(settings), tz=settings.zone)
 
 
 def _rollback_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:

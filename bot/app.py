@@ -82,7 +82,7 @@ def create_app(
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
     if secret is None and not socket_mode:
-        raise SettingsError("SLACK_SIGNING_SECRET", "required", problem="missing")
+        raise SettingsError("SLACK_SIGNING_SECRET", problem="missing")
     core = Core(
         settings=settings,
         store=store,

@@ -6,15 +6,20 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from sqlalchemy.exc import OperationalError
 
 from bot.settings import Settings, SettingsError, load_settings, require
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.messages import Catalogue
     from storage import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -22,37 +27,143 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("ailex")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ailex", description="AILEX incident bot: the on-call runbook as Slack commands."
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter with the usage line's prefix in the configured language."""
+
+    usage_prefix = "usage: "
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
+
+    # argparse measures and pads by characters; a Hangul metavar is two columns wide in a
+    # terminal: measure by columns, and pad a wide invocation by fewer spaces.
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:
+            width = _wide(self._format_action_invocation(action))
+            columns = len(self._format_action_invocation(action)) + width + self._current_indent
+            self._action_max_length = max(self._action_max_length, columns)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        text = super()._format_action(action)
+        invocation = self._format_action_invocation(action)
+        wide = _wide(invocation)
+        first, newline, rest = text.partition("\n")
+        start = first.find(invocation)
+        if wide and start >= 0:
+            end = start + len(invocation)
+            after = first[end:]
+            pad = len(after) - len(after.lstrip(" "))
+            if after.strip() and pad - wide >= 2:
+                first = first[:end] + " " * (pad - wide) + after[pad:]
+        return first + newline + rest
+
+
+def _wide(text: str) -> int:
+    """How many more terminal columns than characters `text` takes."""
+    return sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+
+
+# argparse's own error sentences (CPython's argparse.py), read back into catalogue keys: its
+# gettext catalogue is not installed, and its English must not reach a Korean terminal.
+_ARGPARSE_ERRORS = (
+    (re.compile(r"invalid choice: (?P<value>.*) \(choose from (?P<choices>.*)\)"), "choice"),
+    (re.compile(r"invalid (?P<type>\w+) value: (?P<value>.*)"), "value"),
+    (re.compile(r"expected one argument"), "expected_one"),
+    (re.compile(r"the following arguments are required: (?P<arguments>.*)"), "required"),
+    (re.compile(r"unrecognized arguments: (?P<arguments>.*)"), "unrecognized"),
+    (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)"), "ambiguous"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help and errors speak the configured language."""
+
+    def __init__(self, *args: Any, t: Catalogue, **kwargs: Any) -> None:
+        self.t = t
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False  # its own -h, with the help text translated
+        super().__init__(*args, **kwargs)
+        self._positionals.title = t("cli.args.positionals")
+        self._optionals.title = t("cli.args.options")
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help=t("cli.args.help")
+        )
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        formatter = super()._get_formatter()
+        if isinstance(formatter, _Formatter):
+            formatter.usage_prefix = self.t("cli.args.usage")
+        return formatter
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        reason = self._translate(message)
+        self.exit(EXIT_USAGE, self.t("cli.args.error", prog=self.prog, message=reason) + "\n")
+
+    def _translate(self, message: str) -> str:
+        argument = None
+        prefix = re.match(r"argument (?P<argument>[^:]+): (?P<rest>.*)", message, re.S)
+        if prefix:
+            argument, message = prefix.group("argument"), prefix.group("rest")
+        reason = self.t("cli.args.invalid")
+        for pattern, key in _ARGPARSE_ERRORS:
+            match = pattern.fullmatch(message.strip())
+            if match:
+                params = match.groupdict()
+                if "type" in params:
+                    kind = params["type"] if params["type"] in ("int", "float") else "other"
+                    params["type"] = self.t(f"cli.args.type.{kind}")
+                reason = self.t(f"cli.args.{key}", **params)
+                break
+        if argument is None:
+            return reason
+        return self.t("cli.args.argument", argument=argument, message=reason)
+
+
+def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
+    t = t or _catalogue()
+    parser = _Parser(prog="ailex", description=t("cli.args.description"), t=t)
+    commands = parser.add_subparsers(dest="command", required=True, metavar=t("cli.args.command"))
+
+    serve = commands.add_parser("serve", help=t("cli.args.serve"), t=t)
+    number = t("cli.args.number")
+    serve.add_argument("--port", type=int, default=3000, metavar=number, help=t("cli.args.port"))
+    serve.add_argument(
+        "--host", default="0.0.0.0", metavar=t("cli.args.address"), help=t("cli.args.host")
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve.add_argument("--workers", type=int, default=2, metavar=number, help=t("cli.args.workers"))
+    serve.add_argument(
+        "--threads", type=int, default=16, metavar=number, help=t("cli.args.threads")
+    )
 
-    serve = commands.add_parser("serve", help="run the Slack app (HTTP, or Socket Mode)")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--workers", type=int, default=2, help="processes (HTTP mode)")
-    serve.add_argument("--threads", type=int, default=16, help="threads per process")
+    commands.add_parser("console", help=t("cli.args.console"), t=t)
 
-    commands.add_parser("console", help="the bot in this terminal, no Slack needed")
+    diagnose = commands.add_parser("diagnose", help=t("cli.args.diagnose"), t=t)
+    diagnose.add_argument("scenario", metavar=t("cli.args.scenario"))
+    diagnose.add_argument("--json", action="store_true", help=t("cli.args.json"))
 
-    diagnose = commands.add_parser("diagnose", help="run a scenario's checks and print them")
-    diagnose.add_argument("scenario")
-    diagnose.add_argument("--json", action="store_true", help="print JSON")
+    report = commands.add_parser("report", help=t("cli.args.report"), t=t)
+    report.add_argument("incident_id", type=int, metavar=t("cli.args.incident_id"))
 
-    report = commands.add_parser("report", help="print an incident's report (Markdown)")
-    report.add_argument("incident_id", type=int)
-
-    incidents = commands.add_parser("incidents", help="list incidents")
-    incidents.add_argument("--json", action="store_true", help="print JSON")
+    incidents = commands.add_parser("incidents", help=t("cli.args.incidents"), t=t)
+    incidents.add_argument("--json", action="store_true", help=t("cli.args.json"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script's entry point; returns the exit status."""
     args = _parser().parse_args(argv)
+    database_url = "-"
     try:
         settings = load_settings()
+        database_url = settings.database_url
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "console":
@@ -67,8 +178,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(settings, args.incident_id)
         return _incidents(settings, as_json=args.json)
     except SettingsError as error:
-        print(_settings_line(error), file=sys.stderr)
+        for line in _settings_lines(error):
+            print(line, file=sys.stderr)
         return EXIT_USAGE
+    except StoreUnreachable as error:
+        print(_catalogue()("cli.store_unreachable", url=error.url), file=sys.stderr)
+        return EXIT_FAILED
+    except OperationalError as exc:
+        # The store went away, or never answered, in a command that opens it on its own.
+        log.debug("store unreachable: %s", exc)
+        url = _shown_url(database_url)
+        print(_catalogue()("cli.store_unreachable", url=url), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -77,24 +198,74 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _settings_line(error: SettingsError) -> str:
-    """One line naming the setting, in the configured language when that one is readable."""
+def _catalogue() -> Catalogue:
+    """The configured language, read before (or without) the settings: it is needed to say
+    what is wrong with them. `AILEX_LOCALE` from `.env` counts too."""
     from bot.messages import Catalogue
 
-    locale = os.environ.get("AILEX_LOCALE", "ko").strip().lower()
-    t = Catalogue(locale if locale in ("ko", "en") else "ko")
-    if error.problem == "missing":
-        return t("cli.setting_missing", variable=error.variable)
-    return t("cli.setting_invalid", variable=error.variable, expected=error.expected)
+    locale = os.environ.get("AILEX_LOCALE") or _dotenv_value("AILEX_LOCALE") or "ko"
+    locale = locale.strip().strip("'\"").lower()
+    return Catalogue(locale if locale in ("ko", "en") else "ko")
+
+
+def _dotenv_value(variable: str) -> str | None:
+    try:
+        with open(".env", encoding="utf-8") as env:
+            for line in env:
+                name, _, value = line.strip().partition("=")
+                if name.strip().removeprefix("export ").strip().upper() == variable:
+                    return value.strip() or None
+    except OSError:
+        pass
+    return None
+
+
+def _settings_lines(error: SettingsError) -> list[str]:
+    """One line per bad setting, each naming its variable, in the configured language."""
+    t = _catalogue()
+    lines = []
+    for problem in error.problems:
+        if problem.problem == "missing":
+            lines.append(t("cli.setting_missing", variable=problem.variable))
+        else:
+            expected = t(problem.expected, **problem.params)
+            lines.append(t("cli.setting_invalid", variable=problem.variable, expected=expected))
+    return lines
+
+
+class StoreUnreachable(Exception):
+    """The store of AILEX_DATABASE_URL does not answer (its address shown without password)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
 
 
 def _open_store(settings: Settings) -> Store:
-    """The bot's store, migrated to the newest schema."""
+    """The bot's store, migrated to the newest schema; StoreUnreachable when it cannot be."""
+    from sqlalchemy.exc import DBAPIError
+
     from storage import Store
 
     store = Store(settings.database_url)
-    store.migrate()
+    try:
+        store.migrate()
+    except (DBAPIError, OSError) as exc:
+        store.dispose()
+        log.debug("store unreachable: %s", exc)
+        raise StoreUnreachable(_shown_url(settings.database_url)) from None
     return store
+
+
+def _shown_url(url: str) -> str:
+    """The store's address as it may be shown: without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "-"
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -109,9 +280,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from storage import Store
 
     socket_mode = settings.slack_app_token is not None
-    require(settings, "SLACK_BOT_TOKEN")
-    if not socket_mode:
-        require(settings, "SLACK_SIGNING_SECRET")
+    require(settings, "SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
     configure_logging(secrets=settings.secret_values())
     _open_store(settings).dispose()  # migrate once, before any worker starts
     assert settings.slack_bot_token is not None

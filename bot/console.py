@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +30,8 @@ from anyascii import anyascii
 from pydantic import SecretStr
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import Bot, create_app
 from bot.clock import utc_now
@@ -96,26 +99,48 @@ def _reconfigure(stream: TextIO) -> None:
         stream.reconfigure(errors="replace")  # type: ignore[attr-defined]
 
 
-class _OneLineFormatter(RedactingFormatter):
-    """Log records as one redacted line: the console's screen never shows a traceback."""
-
-    def formatException(self, ei: Any) -> str:
-        return ""
-
-    def formatStack(self, stack_info: str) -> str:
-        return ""
+LOG_FILE = "ailex-console.log"
 
 
-def _configure_logging(secret_values: list[str]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        _OneLineFormatter(Redactor(secret_values), "ailex: %(levelname)s %(name)s: %(message)s")
-    )
+class _Tally(logging.Handler):
+    """Counts the warnings logged since the console last said so (it says so between lines,
+    never in the middle of the conversation)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+    def take(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+def _configure_logging(secret_values: list[str]) -> tuple[str | None, _Tally]:
+    """Logs go to a file beside the store (or the temp directory), not to the terminal the
+    conversation is on; the returned tally lets the console mention them in its own words."""
+    formatter = RedactingFormatter(Redactor(secret_values))  # a file: tracebacks help there
+    handler: logging.Handler = logging.NullHandler()
+    path: str | None = None
+    for directory in (os.getcwd(), tempfile.gettempdir()):
+        candidate = os.path.join(directory, LOG_FILE)
+        try:
+            handler = logging.FileHandler(candidate, encoding="utf-8", delay=False)
+        except OSError:
+            continue
+        path = candidate
+        break
+    handler.setFormatter(formatter)
+    tally = _Tally()
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
     root.addHandler(handler)
+    root.addHandler(tally)
     root.setLevel(logging.WARNING)
+    return path, tally
 
 
 @dataclass
@@ -158,18 +183,27 @@ class Console:
         self._prompt: str | None = None
         self._tail = ""  # the last characters written, to keep one blank line between messages
         self._printer = threading.Thread(target=self._print_loop, name="console-out", daemon=True)
+        self._log_path: str | None = None
+        self._log_tally: _Tally | None = None
 
     # -- the session --------------------------------------------------------------------------
     def run(self) -> int:
         """Start, read lines until end of input or /quit, stop; never a traceback."""
-        _configure_logging([self._token, self._secret, *self.settings.secret_values()])
+        self._log_path, self._log_tally = _configure_logging(
+            [self._token, self._secret, *self.settings.secret_values()]
+        )
         try:
             try:
                 self._start()
-            except Exception as exc:  # an unreachable store, a directory we cannot write
+            except DBAPIError:  # the store does not answer: say which setting points at it
+                url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+                print(self.t("cli.store_unreachable", url=url), file=sys.stderr)
+                return 1
+            except Exception as exc:  # a directory we cannot write
                 print(self.t("console.start_failed", error=_one_line(exc)), file=sys.stderr)
                 return 1
             while not self._eof:
+                self._mention_logged_warnings()
                 line = self._read(self._prompt_text())
                 if line is None or not self._handle(line):
                     break
@@ -243,7 +277,15 @@ class Console:
         self._drain(force=True)
         with contextlib.suppress(Exception):
             self._standin.stop()
+        self._mention_logged_warnings()
         self._write(self._style.dim(self.t("console.bye")), gap=True)
+
+    def _mention_logged_warnings(self) -> None:
+        """Between lines: say that warnings went to the log file, and where."""
+        count = self._log_tally.take() if self._log_tally is not None else 0
+        if count:
+            where = self._log_path or "-"
+            self._write(self._style.dim(self.t("console.logged", count=count, path=where)))
 
     # -- lines --------------------------------------------------------------------------------
     def _handle(self, line: str) -> bool:

@@ -235,7 +235,8 @@ def relative_time(moment: datetime, now: datetime, t: Catalogue) -> str:
     for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
         if seconds >= size:
             count = int(seconds // size)
-            return t(f"console.{'ahead' if ahead else 'ago'}.{unit}", count=count)
+            one = ".one" if count == 1 else ""
+            return t(f"console.{'ahead' if ahead else 'ago'}.{unit}{one}", count=count)
     return t("console.ago.now")
 
 

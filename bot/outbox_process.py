@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import threading
-from multiprocessing.process import BaseProcess
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("bot.outbox_process")  # by name: it also runs as __main__
 
 NICENESS = 5
 RESTART_DELAY_S = 1.0
@@ -60,9 +59,12 @@ class OutboxSupervisor:
 
     def __init__(self, doorbell_path: str) -> None:
         self._path = doorbell_path
-        # A fresh interpreter rather than a fork of gunicorn's master.
-        self._context = multiprocessing.get_context("spawn")
-        self._process: BaseProcess | None = None
+        # A fresh interpreter rather than a fork of gunicorn's master; and a plain subprocess,
+        # not a multiprocessing one: the workers gunicorn forks from the master afterwards
+        # would inherit multiprocessing's record of it, and its exit handler in each worker
+        # would signal the outbox process and fail to join it ("Exception ignored in atexit
+        # callback ... can only join a child process").
+        self._process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -72,26 +74,31 @@ class OutboxSupervisor:
         self._thread.start()
 
     def _spawn(self) -> None:
-        self._process = self._context.Process(
-            target=main, args=(self._path,), name="ailex-outbox", daemon=True
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bot.outbox_process", self._path], close_fds=True
         )
-        self._process.start()
 
     def _watch(self) -> None:
         while not self._stopping.wait(RESTART_DELAY_S):
-            if self._process is not None and not self._process.is_alive():
-                code = self._process.exitcode
+            if self._process is not None and self._process.poll() is not None:
+                code = self._process.returncode
                 log.error("outbox process ended (exit %s); starting it again", code)
                 self._spawn()
 
     def stop(self) -> None:
         self._stopping.set()
         process = self._process
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             process.terminate()
-            process.join(timeout=10)
-            if process.is_alive():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
 
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._process is not None and self._process.poll() is None
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

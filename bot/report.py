@@ -145,7 +145,8 @@ def render_markdown(
     else:
         recovered = t("report.ongoing")
         duration = t("report.ongoing_for", duration=fmt_duration(now - started, t))
-    severity = f"{incident.severity}({t(f'severity.{incident.severity}')})"
+    label = t(f"severity.{incident.severity}")
+    severity = t("severity.with_label", severity=incident.severity, label=label)
     history = severity_history(events, incident.severity)
     if len(history) > 1:
         severity = t("report.severity_history", final=severity, history=" → ".join(history))

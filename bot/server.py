@@ -178,7 +178,9 @@ def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
     except SlackApiError as exc:
         error = slack_error(exc)
         if error in _APP_TOKEN_REFUSALS:
-            raise SettingsError("SLACK_APP_TOKEN", f"rejected by Slack ({error})") from None
+            raise SettingsError(
+                "SLACK_APP_TOKEN", "setting.rejected_by_slack", error=error
+            ) from None
         raise
     bot.start()
     stopping.wait()

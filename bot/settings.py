@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -28,13 +30,13 @@ def _split_csv(value: object) -> object:
 
 def _http_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError("must be an http(s) URL")
+        raise ValueError("setting.http_url")
     return value
 
 
 def _api_path(value: str) -> str:
     if not value.startswith("/"):
-        raise ValueError("must be paths starting with '/', comma separated")
+        raise ValueError("setting.api_paths")
     return value
 
 
@@ -128,7 +130,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA time zone such as Asia/Seoul") from exc
+            raise ValueError("setting.timezone") from exc
         return value
 
     @field_validator("approvers")
@@ -136,7 +138,7 @@ class Settings(BaseSettings):
     def _user_ids(cls, value: list[str]) -> list[str]:
         for user_id in value:
             if not _USER_ID.match(user_id):
-                raise ValueError("must be Slack user IDs such as U012ABCDEF, comma separated")
+                raise ValueError("setting.user_ids")
         return value
 
     @field_validator("api_paths")
@@ -150,33 +152,37 @@ class Settings(BaseSettings):
         for entry in value:
             match = _HOST_PORT.match(entry)
             if not match or (match.group(2) and not 0 < int(match.group(2)) < 65536):
-                raise ValueError("must be host or host:port entries, comma separated")
+                raise ValueError("setting.nameservers")
         return value
 
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
         from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
         try:
-            make_url(value)
+            url = make_url(value)
         except ArgumentError as exc:
-            raise ValueError("must be a SQLAlchemy URL such as sqlite:///ailex.db") from exc
+            raise ValueError("setting.database_url") from exc
+        try:
+            url.get_dialect()  # `foo://x` parses, but no store speaks it
+        except (NoSuchModuleError, ImportError) as exc:
+            raise ValueError("setting.database_dialect") from exc
         return value
 
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
+            raise ValueError("setting.bot_token")
         return value
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
+            raise ValueError("setting.app_token")
         return value
 
     @property
@@ -208,25 +214,86 @@ def _password_in_url(url: str) -> str | None:
         return None
 
 
-class SettingsError(Exception):
-    """A setting is missing or malformed; the message is one line that names it."""
+@dataclass(frozen=True)
+class SettingProblem:
+    """One bad setting: its variable, what is wrong (`missing`, `invalid`, `unreachable`) and,
+    for a bad value, the catalogue key (with its parameters) of what it should be."""
 
-    def __init__(self, variable: str, expected: str, problem: str = "invalid") -> None:
-        self.variable = variable
-        self.expected = expected
-        self.problem = problem
-        super().__init__(f"{variable}: {expected}")
+    variable: str
+    problem: str = "invalid"
+    expected: str = "setting.invalid"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class SettingsError(Exception):
+    """Settings are missing or malformed; each problem is shown as one line naming its
+    variable, in the configured language (bot/cli.py)."""
+
+    def __init__(
+        self,
+        variable: str,
+        expected: str = "setting.invalid",
+        problem: str = "invalid",
+        *,
+        problems: Sequence[SettingProblem] = (),
+        **params: Any,
+    ) -> None:
+        self.problems = list(problems) or [SettingProblem(variable, problem, expected, params)]
+        first = self.problems[0]
+        self.variable, self.expected, self.problem = first.variable, first.expected, first.problem
+        super().__init__(", ".join(p.variable for p in self.problems))
+
+
+# pydantic's error types, as what the value should have been (keys of bot/messages/core.py).
+_EXPECTED_BY_ERROR_TYPE = {
+    "literal_error": "setting.one_of",
+    "bool_parsing": "setting.boolean",
+    "bool_type": "setting.boolean",
+    "float_parsing": "setting.number",
+    "float_type": "setting.number",
+    "int_parsing": "setting.integer",
+    "int_from_float": "setting.integer",
+    "int_type": "setting.integer",
+    "greater_than": "setting.greater_than",
+    "greater_than_equal": "setting.at_least",
+}
+
+
+def _problem(error: Any) -> SettingProblem:
+    variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "value_error":
+        key = str(ctx.get("error", ""))
+        return SettingProblem(variable, expected=key if key.startswith("setting.") else "")
+    if kind == "literal_error":
+        values = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return SettingProblem(
+            variable, expected="setting.one_of", params={"values": ", ".join(values)}
+        )
+    if kind in ("greater_than", "greater_than_equal"):
+        limit = ctx.get("gt", ctx.get("ge", 0))
+        return SettingProblem(
+            variable,
+            expected=_EXPECTED_BY_ERROR_TYPE[kind],
+            params={"limit": f"{limit:g}" if isinstance(limit, float) else limit},
+        )
+    return SettingProblem(variable, expected=_EXPECTED_BY_ERROR_TYPE.get(kind, "setting.invalid"))
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment and `.env`; raise SettingsError naming a bad one."""
+    """Read settings from the environment and `.env`; raise SettingsError naming every bad
+    one at once (a variable once, with its first problem)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        error = exc.errors()[0]
-        variable = str(error["loc"][0]) if error["loc"] else "settings"
-        expected = error["msg"].removeprefix("Value error, ")
-        raise SettingsError(variable.upper(), expected) from None
+        problems: dict[str, SettingProblem] = {}
+        for error in exc.errors():
+            problem = _problem(error)
+            if not problem.expected:
+                problem = SettingProblem(problem.variable)
+            problems.setdefault(problem.variable, problem)
+        raise SettingsError("", problems=list(problems.values())) from None
 
 
 def is_set(settings: Settings, variable: str) -> bool:
@@ -235,10 +302,10 @@ def is_set(settings: Settings, variable: str) -> bool:
 
 
 def require(settings: Settings, *variables: str) -> None:
-    """Raise SettingsError for the first of these variables that is not set."""
-    for variable in variables:
-        if not is_set(settings, variable):
-            raise SettingsError(variable, "required", problem="missing")
+    """Raise SettingsError naming every one of these variables that is not set."""
+    missing = [SettingProblem(v, "missing") for v in variables if not is_set(settings, v)]
+    if missing:
+        raise SettingsError("", problems=missing)
 
 
 _FIELD_BY_VARIABLE = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -11,7 +12,7 @@ from slack_bolt import Ack, App
 from bot.core import Core
 from bot.ids import BlockId, CallbackId
 from bot.incidents import TEXT_LIMIT, Actor, UserError, impact_time
-from bot.text import escape
+from bot.text import escape, fmt_datetime, fmt_duration
 from handlers.edge import row_id
 
 
@@ -143,6 +144,24 @@ def _result_view(core: Core, title: str, text: str) -> dict[str, Any]:
     }
 
 
+def _jwt_lines(core: Core, data: dict[str, Any]) -> list[str]:
+    """The decoded claims, each under its name in the team's language; times in its zone."""
+    lines = []
+    for name, value in data.items():
+        if value is None or not core.t.has(f"modal.jwt.field.{name}"):
+            continue
+        if name in ("exp", "iat"):
+            shown = fmt_datetime(datetime.fromisoformat(value), core.zone)
+        elif name == "expires_in_seconds":
+            if value <= 0:
+                continue
+            shown = fmt_duration(timedelta(seconds=value), core.t)
+        else:
+            shown = escape(", ".join(value) if isinstance(value, list) else str(value))
+        lines.append(f"• {core.t(f'modal.jwt.field.{name}')}: {shown}")
+    return lines
+
+
 def register_forms(app: App, core: Core) -> None:
     """Listen for the small forms: the new OpenAI key, an emergency deploy's reason, a JWT."""
 
@@ -190,12 +209,7 @@ def register_forms(app: App, core: Core) -> None:
             return
         finding = inspect_jwt(token.strip(), now=core.clock())
         # The token's claims are whatever its maker wrote: shown literally.
-        lines = [core.t.render(finding.summary, user_text=escape)]
-        lines += [
-            f"• {name}: {escape(str(value))}"
-            for name, value in finding.data.items()
-            if value is not None
-        ]
+        lines = [core.t.render(finding.summary, user_text=escape), *_jwt_lines(core, finding.data)]
         ack(
             response_action="update",
             view=_result_view(core, core.t("modal.jwt.title"), "\n".join(lines)),

@@ -88,7 +88,7 @@ async def check_github_workflow(
                     "check.github.running_after_failure",
                     run=run_name,
                     failed=_run_name(failed),
-                    stage=failure["stage"],
+                    stage=_stage(failure["stage"]),
                 ),
                 data=data,
             )
@@ -116,7 +116,7 @@ async def check_github_workflow(
             summary=msg(
                 "check.github.failed",
                 run=run_name,
-                stage=failure["stage"],
+                stage=_stage(failure["stage"]),
                 step=failure.get("step") or failure.get("job") or "?",
             ),
             data=data,
@@ -126,6 +126,11 @@ async def check_github_workflow(
         summary=msg("check.github.other", run=run_name, conclusion=conclusion),
         data=data,
     )
+
+
+def _stage(stage: str) -> dict[str, Any]:
+    """A stage's name as a Msg-shaped parameter, translated with its sentence."""
+    return {"key": f"stage.{stage}", "params": {}}
 
 
 def _run_name(run: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 # Credentials that show up in error bodies and logs even when we never sent them there:
 # OpenAI keys (echoed by its 401), bearer tokens, JWTs (Supabase keys and sessions), and
@@ -86,13 +87,18 @@ def short_number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def age_text(minutes: int) -> str:
-    """A compact, language-neutral age: '45m', '5h 12m', '3d 4h'."""
+def age_text(minutes: int) -> dict[str, Any]:
+    """An age as a Msg-shaped parameter, translated with the sentence it goes into:
+    '45분' / '45m', '5시간 12분' / '5h 12m', '3일 4시간' / '3d 4h'."""
     minutes = max(minutes, 0)
     if minutes < 60:
-        return f"{minutes}m"
+        return {"key": "age.minutes", "params": {"minutes": minutes}}
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+        if minutes:
+            return {"key": "age.hours_minutes", "params": {"hours": hours, "minutes": minutes}}
+        return {"key": "age.hours", "params": {"hours": hours}}
     days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return {"key": "age.days_hours", "params": {"days": days, "hours": hours}}
+    return {"key": "age.days", "params": {"days": days}}

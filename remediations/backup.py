@@ -1,6 +1,7 @@
 """A manual backup of the product database (runbook 상황 7: 현재 상태 백업, `./backup.sh manual`).
 
-pg_dump in custom format into the backup directory as `ailex-YYYYMMDD-HHMMSS.dump` (UTC).
+pg_dump in custom format into the backup directory as `ailex-YYYYMMDD-HHMMSS.dump`, the time in
+the team's zone (AILEX_TIMEZONE, KST by default) like every time the bot shows.
 The password goes to pg_dump through PGPASSWORD in its environment, never on its command line
 (which any local user can read in the process list). pg_dump writes to a hidden partial file
 that takes its final name only once pg_dump has succeeded, so a timeout, a failure or a crash
@@ -17,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import psycopg
@@ -136,6 +137,7 @@ def execute(
     dsn: str,
     now: datetime | None = None,
     timeout_s: float = TIMEOUT_S,
+    tz: tzinfo = UTC,
 ) -> Outcome:
     """Dump the database with pg_dump -Fc into the previewed directory; report size and time."""
     try:
@@ -155,7 +157,7 @@ def execute(
         )
 
     directory = Path(plan.backup_dir)
-    stem = (now or datetime.now(UTC)).astimezone(UTC).strftime(NAME_FORMAT)
+    stem = (now or datetime.now(UTC)).astimezone(tz).strftime(NAME_FORMAT)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{stem}-", suffix=".partial", dir=directory)

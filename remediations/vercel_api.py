@@ -277,8 +277,8 @@ class DeploymentFacts(BaseModel):
         return (self.url or "").split("://")[-1].rstrip("/") or self.id
 
     @property
-    def age(self) -> str:
-        """Its age, compact and language-neutral ('2h 5m'), or '?'."""
+    def age(self) -> str | dict[str, Any]:
+        """Its age as a Msg-shaped parameter ('2시간 5분' / '2h 5m'), or '?'."""
         return age_text(self.age_minutes) if self.age_minutes is not None else "?"
 
     def line(self) -> str:

@@ -196,7 +196,7 @@ def test_bad_lines_get_a_hint_and_never_end_the_session(workdir: Path):
     assert "[99] 버튼이 없습니다." in run.out
     assert "사용법: /press <N>" in run.out
     assert "AILEX 장애 대응 봇 사용법" in run.after("/ailex\n")
-    assert "`🙃`은(는) 모르는 명령입니다." in run.out
+    assert "모르는 명령입니다: `🙃`." in run.out
     assert "채널 이름은" in run.after("/join Bad Name!")
     assert "🟡 P3 · 장애 #1" in run.after("/ailex incident start")
 
@@ -240,3 +240,34 @@ def test_a_note_mentioning_payload_is_kept_in_the_console(workdir: Path):
     )
     run.assert_clean()
     assert "📝 @oncall: webhook payload 413" in run.after("/ailex note")
+
+
+def test_log_warnings_never_interleave_with_the_conversation(workdir: Path) -> None:
+    from tests.fakes.base import Response
+    from tests.fakes.vercel import TOKEN, FakeVercel
+
+    with FakeVercel(team_id="team_ailex") as vercel:
+        # The flag reads back off after it was written on: the bot logs a warning.
+        vercel.fail(
+            "GET",
+            r"/v1/edge-config/.*/item/maintenance",
+            Response(200, {"key": "maintenance", "value": False, "edgeConfigId": "x"}),
+            times=5,
+        )
+        run = console(
+            workdir,
+            "/ailex incident start P1 결제 다운\n/ailex remediate maintenance on\n"
+            "/as bob\n10\n/ailex note 다음\n",
+            VERCEL_API_URL=vercel.url,
+            VERCEL_TOKEN=TOKEN,
+            VERCEL_TEAM_ID=vercel.team_id,
+            AILEX_EDGE_CONFIG_ID=vercel.edge_config_id,
+        )
+    run.assert_clean()
+    assert run.err == ""  # nothing from the logging machinery on the terminal
+    assert "WARNING" not in run.out
+    log_file = workdir / "ailex-console.log"
+    assert f"⚠️ 로그 파일에 기록한 경고: 1건 ({log_file})" in run.out
+    # Said between lines, before the next prompt, not inside a message.
+    assert run.out.index("로그 파일에 기록한 경고") < run.out.index("› /ailex note 다음")
+    assert "edge flag maintenance written as on but read back off" in log_file.read_text()

@@ -103,7 +103,10 @@ def test_no_escape_codes_without_colour():
 def test_ago_is_computed_like_slack_does():
     token = slack_date(NOW - timedelta(minutes=12), "{ago}", "fallback")
     assert mrkdwn_text(token, ctx()) == "12분 전"
-    assert mrkdwn_text(token, ctx("en")) == "12 minute(s) ago"
+    assert mrkdwn_text(token, ctx("en")) == "12 minutes ago"
+    one = slack_date(NOW - timedelta(minutes=1, seconds=5), "{ago}", "fallback")
+    assert mrkdwn_text(one, ctx()) == "1분 전"
+    assert mrkdwn_text(one, ctx("en")) == "1 minute ago"
 
 
 def test_ago_under_a_minute_and_in_hours_days_and_ahead():
@@ -111,7 +114,7 @@ def test_ago_under_a_minute_and_in_hours_days_and_ahead():
     assert relative_time(NOW - timedelta(seconds=20), NOW, t) == "방금"
     assert relative_time(NOW - timedelta(hours=3, minutes=5), NOW, t) == "3시간 전"
     assert relative_time(NOW - timedelta(days=2), NOW, t) == "2일 전"
-    assert relative_time(NOW + timedelta(hours=2), NOW, Catalogue("en")) == "in 2 hour(s)"
+    assert relative_time(NOW + timedelta(hours=2), NOW, Catalogue("en")) == "in 2 hours"
 
 
 def test_date_and_time_tokens_use_the_team_zone():

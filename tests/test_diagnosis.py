@@ -497,12 +497,23 @@ def test_jwt_form_inspects_a_token_and_never_echoes_it(bot, caplog):
     bot.settle()
     (opened,) = bot.slack.views
     assert opened["view"]["callback_id"] == "ailex.jwt_modal"
-    token = _jwt({"iss": "https://x.supabase.co/auth/v1", "role": "authenticated", "exp": 1})
+    token = _jwt(
+        {
+            "iss": "https://x.supabase.co/auth/v1",
+            "role": "authenticated",
+            "exp": 1,
+            "iat": 1764460800,
+        }
+    )
     response = bot.submit_view(opened["view"], {"secret": token})
     body = response.json()
     assert body["response_action"] == "update"
     shown = json.dumps(body, ensure_ascii=False)
     assert "authenticated" in shown and "만료" in shown
+    # Times in the team's zone (KST), never UTC ISO; claim names under Korean labels.
+    assert "만료 시각 (`exp`): 1970-01-01 09:00 KST" in shown
+    assert "발급 시각 (`iat`): 2025-11-30 09:00 KST" in shown
+    assert "+00:00" not in shown and "expires_in_seconds" not in shown
     assert token not in shown and "c2lnbmF0dXJlLXNlY3JldA" not in shown
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert token not in logged

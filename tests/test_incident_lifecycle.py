@@ -381,6 +381,7 @@ def test_english_locale_gives_english_card_and_report(make_bot):
     bot.settle()
     markdown = bot.slack.shared_files()[0]["content"]
     assert "## Incident report" in markdown and "### Cause" in markdown
+    assert "Severity: P1 (full outage)" in markdown
     assert "장애" not in markdown
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 from bot.domain import EventKind, Phase, Severity, Status
@@ -39,3 +40,158 @@ def test_korean_is_the_default():
 
 def test_a_missing_key_does_not_break_a_message():
     assert Catalogue("ko")("no.such.key") == "no.such.key"
+
+
+# Words that may stand in a Korean sentence as they are: product and service names,
+# abbreviations every engineer reads as such, and the runbook's own terms.
+_KO_ALLOWED = {
+    "AILEX",
+    "ailex",
+    "Vercel",
+    "Supabase",
+    "OpenAI",
+    "GitHub",
+    "Slack",
+    "Sentry",
+    "UptimeRobot",
+    "Google",
+    "Cloud",
+    "Console",
+    "Cloudflare",
+    "Git",
+    "R2",
+    "DNS",
+    "API",
+    "JWT",
+    "SQL",
+    "URL",
+    "CI",
+    "HTTP",
+    "HTTPS",
+    "P1",
+    "P2",
+    "P3",
+    "TTFB",
+    "OAuth",
+    "Edge",
+    "Config",
+    "DB",
+    "Auth",
+    "Storage",
+    "Markdown",
+    "JSON",
+    "PostgreSQL",
+    "SQLite",
+    "TLS",
+    "SSL",
+    "IP",
+    "ID",
+    "KST",
+    "Actions",
+    "GPT",
+    "CPU",
+    "MB",
+    "GB",
+    "ms",
+    "pid",
+    "Enter",
+    "Ctrl",
+    "Tab",
+    "A",
+    "B",
+    "C",
+    "D",
+    "E",
+    "URI",
+    "IANA",
+    "UTC",
+    "PITR",
+    "PR",
+    "CLI",
+    "HTML",
+    "Socket",
+    "Mode",
+    "SMTP",
+    "SDK",
+    "RPC",
+    "CDN",
+    "Postgres",
+    "Realtime",
+    "Redirect",
+    "SLA",
+    "OK",
+    "LLM",
+    "s",
+    "Pooler",
+    "Supavisor",
+    "PgBouncer",
+    "Dashboard",
+    "Settings",
+    "Usage",
+    "Billing",
+    "Deployments",
+    "Promote",
+    "Instant",
+    "Rollback",
+    "Logs",
+    "Limits",
+    "Hard",
+    "Soft",
+    "Preview",
+    "Production",
+    "Connection",
+    "Provider",
+    "Secret",
+    "Functions",
+    "Limit",
+    "sk",  # the prefix of an OpenAI key, in a plain-text hint
+}
+
+
+def _prose(template: str) -> str:
+    """The template without its code spans, placeholders, links and Slack mentions."""
+    text = re.sub(r"```.*?```", " ", template, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\{[^{}]*\}", " ", text)
+    text = re.sub(r"<[^<>]*>", " ", text)
+    text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"\b[\w.-]+\.(?:com|app|io|dev|ai|org|yml|md|db|json|txt)\b", " ", text)
+    text = re.sub(r"/?\bailex(?: [a-z]+)?", " ", text)  # a command line: `ailex console`
+    text = re.sub(r"(?<![\w/])/[a-z]+\b", " ", text)  # the console's own /commands
+    # Identifier-shaped words are names, not English: AILEX_LOCALE, pg_dump, READY, NXDOMAIN.
+    text = re.sub(r"[A-Za-z0-9]*_[A-Za-z0-9_]*", " ", text)
+    return re.sub(r"(?<![A-Za-z])[A-Z][A-Z0-9]+(?![a-z])", " ", text)
+
+
+def test_korean_sentences_have_no_english_words():
+    offenders = {}
+    for key, template in tables()["ko"].items():
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9]*", _prose(template)))
+        foreign = sorted(words - _KO_ALLOWED)
+        if foreign:
+            offenders[key] = foreign
+    assert offenders == {}
+
+
+def test_english_sentences_do_not_hedge_plurals():
+    hedged = [key for key, text in tables()["en"].items() if re.search(r"\w\(s\)", text)]
+    assert hedged == []
+
+
+def test_english_sentences_have_no_korean():
+    hangul = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+    offenders = [key for key, text in tables()["en"].items() if hangul.search(_prose(text))]
+    assert offenders == []
+
+
+def test_no_particle_hangs_off_a_code_span():
+    """A particle cannot be chosen for a code span whose text is only known at run time
+    (`{table}`은(는)); a fixed span may carry one (`/ailex status`로) if it is not hedged."""
+    particle = r"(?:은|는|이|가|을|를|과|와|으로|로|의|에|에서|도|만|이라|라)(?:\(|\s|[.,]|$)"
+    hanging = [
+        key
+        for key, text in tables()["ko"].items()
+        if re.search(r"`[^`]*\{[^`]*`" + particle, text)
+        or re.search(r"`(?:은\(는\)|이\(가\)|을\(를\)|와\(과\))", text)
+    ]
+    assert hanging == []

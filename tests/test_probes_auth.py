@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.messages import Catalogue
 from probes.base import Finding
 from probes.supabase_auth import (
     check_auth_health,
@@ -195,7 +196,8 @@ def test_valid_jwt_reports_its_claims_without_the_token() -> None:
 def test_expired_jwt_fails() -> None:
     jwt = token(exp=int((NOW - timedelta(hours=2)).timestamp()))
     finding = check(inspect_jwt(jwt, now=NOW), "fail", "check.jwt.expired", jwt)
-    assert finding.summary.params["ago"] == "2h"
+    assert Catalogue("ko").render(finding.summary) == "JWT 만료됨 (2시간 전, 역할 anon)"
+    assert Catalogue("en").render(finding.summary) == "JWT expired 2h ago (role anon)"
     assert finding.data["expires_in_seconds"] == -7200
 
 

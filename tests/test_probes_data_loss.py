@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 
+from bot.messages import Catalogue
 from probes.backups import check_latest_backup
 from probes.base import Finding
 from probes.database import check_table_counts
@@ -124,7 +125,7 @@ def test_fresh_backup_is_ok(tmp_path: Path) -> None:
     assert finding.data["newest"] == "ailex-20250602-090000.dump"
     assert finding.data["age_hours"] == 3.0
     assert finding.data["files"] == 2
-    assert finding.summary.params["age"] == "3h"
+    assert Catalogue("ko").render(finding.summary).endswith("(3시간 전)")
 
 
 def test_any_regular_file_counts_as_a_backup(tmp_path: Path) -> None:
@@ -141,7 +142,8 @@ def test_backup_older_than_a_day_warns(tmp_path: Path) -> None:
     finding = check(
         run(check_latest_backup(directory=str(tmp_path), now=NOW)), "warn", "check.backup.stale"
     )
-    assert finding.summary.params["age"] == "3d"
+    assert Catalogue("ko").render(finding.summary).endswith("(3일 전)")
+    assert Catalogue("en").render(finding.summary).endswith("(3d ago)")
 
 
 def test_empty_backup_directory_warns(tmp_path: Path) -> None:

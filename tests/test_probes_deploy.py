@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.messages import Catalogue
 from probes.base import Finding
 from probes.github import check_github_workflow, classify_stage
 from probes.vercel import check_vercel_failed_build
@@ -67,7 +68,10 @@ def test_failed_run_names_the_failed_step_and_its_stage(
     assert failure["step"] == step
     assert failure["job"] == "build-and-deploy"
     assert failure["job_url"].startswith(run_["html_url"] + "/job/")
-    assert finding.summary.params["stage"] == stage
+    korean = {"lint": "린트", "typecheck": "타입체크", "test": "테스트", "build": "빌드"}
+    korean["deploy"] = "배포"
+    assert f"실패: {korean[stage]} 단계" in Catalogue("ko").render(finding.summary)
+    assert f"failed at {stage} (" in Catalogue("en").render(finding.summary)
 
 
 def test_failure_in_an_unnamed_step_falls_back_to_the_job_name(github: FakeGitHub) -> None:

@@ -13,6 +13,7 @@ import dns.query
 import httpx
 import pytest
 
+from bot.messages import Catalogue
 from probes.base import Finding
 from probes.dns import check_dns
 from probes.http import MAX_BODY
@@ -187,7 +188,8 @@ def test_current_production_deployment_and_its_age(vercel: FakeVercel) -> None:
     assert finding.data["current"]["ready_substate"] == "PROMOTED"
     assert finding.data["rollback_candidate"]["id"] == older["uid"]
     assert finding.data["recent_deploy"] is False
-    assert finding.summary.params["age"] == "9h 59m"
+    assert "(9시간 59분 전 배포)" in Catalogue("ko").render(finding.summary)
+    assert "(deployed 9h 59m ago)" in Catalogue("en").render(finding.summary)
     request = vercel.received("GET", r"/v6/deployments")[0]
     assert request.arg("target") == "production"
     assert request.arg("projectId") == vercel.project_id
@@ -356,6 +358,9 @@ def test_minor_indicator_is_a_warning(page: FakeStatusPage) -> None:
     page.set_component("Dashboard", "degraded_performance")
     finding = check(status(page), "warn", "check.statuspage.degraded")
     assert finding.data["components"] == [{"name": "Dashboard", "status": "degraded_performance"}]
+    assert "(영향 구성요소 1개, 진행 중 사고 0건)" in Catalogue("ko").render(finding.summary)
+    english = Catalogue("en").render(finding.summary)
+    assert "(components affected: 1, open incidents: 0)" in english
 
 
 def test_open_incident_counts_even_when_the_indicator_says_none(page: FakeStatusPage) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -81,6 +82,36 @@ def test_backup_never_overwrites_a_backup_of_the_same_second(pg_dsn: str, tmp_pa
     assert Path(first.data["path"]).name == "ailex-20250102-030405.dump"
     assert Path(second.data["path"]).name == "ailex-20250102-030405-1.dump"
     assert _files(tmp_path) == ["ailex-20250102-030405-1.dump", "ailex-20250102-030405.dump"]
+
+
+def test_backup_file_is_named_in_the_team_time_zone(tmp_path, monkeypatch) -> None:
+    _fake_pg_dump(tmp_path, monkeypatch, 'write_dump PGDMPfake "$@"')
+    dsn = "postgresql://backup_user@db.example.internal:6543/postgres"
+    preview = backup.preview(dsn=dsn, backup_dir=tmp_path / "out")
+    outcome = backup.execute(preview, dsn=dsn, now=NOW, tz=ZoneInfo("Asia/Seoul"))
+    assert outcome.ok, outcome.summary
+    assert Path(outcome.data["path"]).name == "ailex-20250102-120405.dump"  # 03:04:05 UTC
+
+
+def test_the_backup_action_names_its_file_in_ailex_timezone(tmp_path, monkeypatch) -> None:
+    from bot.actions import ACTIONS
+    from bot.settings import load_settings
+
+    _fake_pg_dump(tmp_path, monkeypatch, 'write_dump PGDMPfake "$@"')
+    monkeypatch.setenv("SUPABASE_DB_URL", "postgresql://backup_user@db.example.internal/postgres")
+    monkeypatch.setenv("AILEX_BACKUP_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("AILEX_TIMEZONE", "Asia/Tokyo")
+    settings = load_settings()
+    action = ACTIONS["backup"]
+    preview = action.preview(settings, None, NOW)
+    before = datetime.now(UTC)
+    outcome = action.execute(preview, settings, {})
+    assert outcome.ok, outcome.summary
+    name = Path(outcome.data["path"]).name
+    stamp = datetime.strptime(name, "ailex-%Y%m%d-%H%M%S.dump").replace(
+        tzinfo=ZoneInfo("Asia/Tokyo")
+    )
+    assert abs(stamp - before) < timedelta(minutes=5)
 
 
 @pytest.mark.skipif(shutil.which("pg_dump") is None, reason="needs the PostgreSQL client")

@@ -105,7 +105,9 @@ def test_rollback_previews_the_previous_ready_production_deployment(vercel: Fake
     assert f"{sha} Add audit export (main)" in target_line
     assert "Long body" not in target_line  # the message's first line only
     assert "@oncall" in target_line
-    assert preview.details[0].params["age"] == "3h 59m"  # ready a minute after creation
+    # ready a minute after creation; the age in the sentence's own language
+    assert Catalogue("ko").render(preview.details[0]).endswith("· 3시간 59분 전")
+    assert Catalogue("en").render(preview.details[0]).endswith("· 3h 59m old")
     assert current_line.startswith(made["current"]["uid"])
     assert_translatable(preview)
     (listing,) = vercel.received("GET", "/v6/deployments")

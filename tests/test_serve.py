@@ -113,6 +113,42 @@ def test_serve_answers_healthz_and_signed_commands(serve, slack):
     assert channel["name"].endswith("-서버-다운")
 
 
+def test_sigterm_stops_every_process_without_a_traceback(serve, slack):
+    url, _, process = serve
+    assert _command(url, "help").status_code == 200
+    outbox = _outbox_pids(process.pid)
+    assert outbox  # the outbox process runs beside the workers
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    text = output.decode(errors="replace")
+    assert process.returncode == 0, text
+    assert "Exception ignored" not in text and "Traceback" not in text, text
+    assert "Worker exiting" in text  # the workers did stop and write to this output
+    for pid in outbox:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def _outbox_pids(master: int) -> list[int]:
+    """The outbox process: the child of gunicorn's master that is not a worker."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                argv = cmdline.read().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == master and any(
+            b"outbox_process" in a or b"multiprocessing" in a for a in argv
+        ):
+            found.append(int(entry))
+    return found
+
+
 def test_kill_dash_nine_loses_no_recorded_event(serve, slack, tmp_path):
     url, env, process = serve
     _command(url, "incident start P1 정전 시험", trigger="k1")

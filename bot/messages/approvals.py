@@ -68,7 +68,7 @@ KO: dict[str, str] = {
     "modal.reason.intro": "{action}: CI를 건너뛰고 최신 커밋을 프로덕션에 배포합니다. 사유는 타임라인에 기록됩니다.",
     "modal.reason.label": "사유",
     "modal.reason.required": "사유를 적어 주세요.",
-    "error.unknown_action": "`{action}`은(는) 조치가 아닙니다. 가능한 것: {known}",
+    "error.unknown_action": "조치가 아닙니다: `{action}`. 가능한 것: {known}",
 }
 
 EN: dict[str, str] = {

@@ -82,8 +82,8 @@ KO: dict[str, str] = {
     ),
     "check.db.audit_old": "{days}일 지난 감사 로그 {count}행 (정리 가능)",
     "check.db.audit_clean": "{days}일 지난 감사 로그 없음",
-    "check.db.audit_missing": "public.audit_logs 테이블 없음 (DB 주소 확인 필요)",
-    "check.db.audit_no_created_at": "public.audit_logs에 created_at 열이 없음",
+    "check.db.audit_missing": "`public.audit_logs` 테이블 없음 (DB 주소 확인 필요)",
+    "check.db.audit_no_created_at": "`public.audit_logs` 테이블에 `created_at` 열이 없음",
     # -- 상황 3: OpenAI ---------------------------------------------------------------------
     "check.openai.key_ok": "OpenAI API 키 정상 (모델 {models}개)",
     "check.openai.key_invalid": "OpenAI API 키가 거부됨 (401): 만료 또는 폐기 의심",
@@ -106,7 +106,7 @@ KO: dict[str, str] = {
     "check.jwt.valid": "JWT 유효 (역할 {role}, {left} 남음)",
     "check.jwt.expiring": "JWT 곧 만료 (역할 {role}, {left} 남음)",
     "check.jwt.expired": "JWT 만료됨 ({ago} 전, 역할 {role})",
-    "check.jwt.no_exp": "JWT에 만료 시각(exp)이 없음 (역할 {role})",
+    "check.jwt.no_exp": "JWT에 만료 시각(`exp`)이 없음 (역할 {role})",
     "check.jwt.malformed": "JWT 형식이 아님 (디코딩 실패)",
     # -- 상황 5: performance ----------------------------------------------------------------
     "check.perf.fast": (
@@ -125,18 +125,24 @@ KO: dict[str, str] = {
     # -- 상황 6: deploy -------------------------------------------------------------------
     "check.github.passed": "배포 워크플로 {run} 성공 ({branch})",
     "check.github.failed": "배포 워크플로 {run} 실패: {stage} 단계 ({step})",
-    "check.github.running": "배포 워크플로 {run} 진행 중 ({status})",
+    "check.github.running": "배포 워크플로 {run} 진행 중 (`{status}`)",
+    "stage.typecheck": "타입체크",
+    "stage.lint": "린트",
+    "stage.test": "테스트",
+    "stage.build": "빌드",
+    "stage.deploy": "배포",
+    "stage.unknown": "알 수 없는",
     "check.github.running_after_failure": (
         "배포 워크플로 {run} 진행 중, 직전 {failed} 실패 ({stage} 단계)"
     ),
-    "check.github.other": "배포 워크플로 {run} 결과: {conclusion}",
+    "check.github.other": "배포 워크플로 {run} 결과: `{conclusion}`",
     "check.github.no_runs": "{repository}의 {workflow} 실행 기록 없음",
     "check.github.not_found": (
         "워크플로를 찾을 수 없음: {repository} {workflow} (비공개 저장소면 GITHUB_TOKEN 필요)"
     ),
     "check.github.bad_token": "GITHUB_TOKEN이 거부됨 (401)",
     "check.github.rate_limited": "GitHub API 요청 한도 초과",
-    "check.github.bad_repository": "GITHUB_REPOSITORY 형식 오류 (owner/repo): {repository}",
+    "check.github.bad_repository": "GITHUB_REPOSITORY 형식 오류 (`owner/repo` 형식이어야 함): {repository}",
     "check.vercel.build_failed": "Vercel 빌드 실패 ({code}): {deployment}",
     "check.vercel.build_ok": "최신 Vercel 배포 성공: {deployment}",
     "check.vercel.build_running": "Vercel 배포 진행 중 ({state}): {deployment}",
@@ -149,7 +155,7 @@ KO: dict[str, str] = {
     ),
     "check.data.tables_missing": "테이블 {count}개가 사라짐: {tables} (기준: {since})",
     "check.data.baseline_unknown": "이전 기록",
-    "check.data.no_tables": "public 스키마에 테이블 없음 (DB 주소 확인 필요)",
+    "check.data.no_tables": "`public` 스키마에 테이블 없음 (DB 주소 확인 필요)",
     "check.backup.fresh": "최신 백업 {file} ({age} 전)",
     "check.backup.stale": "최신 백업이 오래됨: {file} ({age} 전)",
     "check.backup.none": "백업 파일 없음: {directory}",
@@ -204,12 +210,12 @@ EN: dict[str, str] = {
     "check.vercel.events_errors": "{deployment}: {count} error lines, last: {last}",
     "check.statuspage.operational": "{name} status page: all systems operational",
     "check.statuspage.degraded": (
-        "{name} status page: degraded, {headline} ({components} components affected, "
-        "{incidents} open incidents)"
+        "{name} status page: degraded, {headline} (components affected: {components}, "
+        "open incidents: {incidents})"
     ),
     "check.statuspage.outage": (
-        "{name} status page: major outage, {headline} ({components} components affected, "
-        "{incidents} open incidents)"
+        "{name} status page: major outage, {headline} (components affected: {components}, "
+        "open incidents: {incidents})"
     ),
     # -- scenario 2: database ---------------------------------------------------------------
     "check.db.ping": "Database OK: SELECT 1 in {rtt_ms} ms (connect {connect_ms} ms)",
@@ -289,6 +295,12 @@ EN: dict[str, str] = {
     "check.github.passed": "Deploy workflow {run} passed ({branch})",
     "check.github.failed": "Deploy workflow {run} failed at {stage} ({step})",
     "check.github.running": "Deploy workflow {run} in progress ({status})",
+    "stage.typecheck": "typecheck",
+    "stage.lint": "lint",
+    "stage.test": "test",
+    "stage.build": "build",
+    "stage.deploy": "deploy",
+    "stage.unknown": "an unknown stage",
     "check.github.running_after_failure": (
         "Deploy workflow {run} running; the previous {failed} failed at {stage}"
     ),

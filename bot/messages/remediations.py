@@ -12,20 +12,20 @@ KO: dict[str, str] = {
     "remediation.more": "…외 {count}개",
     # kill-idle-connections (상황 2 경우 B)
     "kill_idle.preview": (
-        "유휴 연결 {count}개 종료 · DB `{database}` · {idle_minutes}분 넘게 idle"
+        "유휴 연결 {count}개 종료 · DB `{database}` · {idle_minutes}분 넘게 유휴"
     ),
     "kill_idle.connections": (
         "현재 연결: 이 DB {database}개 · 서버 전체 {server}/{max_connections}개"
     ),
     "kill_idle.backend": (
-        "pid {pid} · {user} · {application} · {client} · {idle_min}분 {idle_sec}초째 idle"
+        "pid {pid} · {user} · {application} · {client} · {idle_min}분 {idle_sec}초째 유휴"
     ),
     "kill_idle.not_permitted": "권한이 없어 제외한 유휴 연결 {count}개 (다른 역할·슈퍼유저 소유)",
     "kill_idle.nothing": (
-        "DB `{database}`에 {idle_minutes}분 넘게 idle인 연결이 없습니다. 종료할 것이 없습니다."
+        "`{database}` DB에 {idle_minutes}분 넘게 유휴 상태인 연결이 없습니다. 종료할 것이 없습니다."
     ),
     "kill_idle.none_permitted": (
-        "DB `{database}`의 유휴 연결 {count}개는 모두 이 DB 계정으로 종료할 권한이 없습니다."
+        "`{database}` DB의 유휴 연결 {count}개는 모두 이 DB 계정으로 종료할 권한이 없습니다."
     ),
     "kill_idle.done": (
         "유휴 연결 {terminated}/{count}개 종료 · 건너뜀 {skipped}개 · 실패 {failed}개"
@@ -54,12 +54,12 @@ KO: dict[str, str] = {
     ),
     "purge.no_table": "`{table}` 테이블이 없습니다. 삭제할 것이 없습니다.",
     "purge.partitioned": (
-        "`{table}`는 파티션/상속 테이블이라 봇이 지울 수 없습니다. 직접 처리하세요."
+        "`{table}` 테이블은 파티션/상속 테이블이라 봇이 지울 수 없습니다. 직접 처리하세요."
     ),
-    "purge.not_a_table": "`{table}`는 일반 테이블이 아닙니다 (뷰 등). 삭제하지 않습니다.",
-    "purge.no_column": "`{table}`에 `{column}` 컬럼이 없어 오래된 행을 고를 수 없습니다.",
-    "purge.bad_column": "`{table}.{column}`이 날짜/시간 타입이 아닙니다 ({type}).",
-    "purge.no_privilege": "`{table}`에서 행을 조회·삭제할 권한이 없습니다.",
+    "purge.not_a_table": "`{table}`: 일반 테이블이 아닙니다 (뷰 등). 삭제하지 않습니다.",
+    "purge.no_column": "`{table}` 테이블에 `{column}` 컬럼이 없어 오래된 행을 고를 수 없습니다.",
+    "purge.bad_column": "`{table}.{column}` 컬럼이 날짜/시간 타입이 아닙니다 ({type}).",
+    "purge.no_privilege": "`{table}` 테이블에서 행을 조회·삭제할 권한이 없습니다.",
     "purge.table_changed": (
         "`{table}` 테이블이 미리보기 뒤에 다시 만들어졌습니다. 실행하지 않았습니다."
     ),
@@ -69,11 +69,11 @@ KO: dict[str, str] = {
     "purge.size_change": "DB 크기: {before} → {after}",
     "purge.table_size_change": "`{table}` 크기: {before} → {after}",
     "purge.fewer": ("{missing}행은 미리보기 뒤에 이미 지워졌거나 바뀌어서 남겨 두었습니다."),
-    "purge.vacuum_hint": "디스크 공간은 VACUUM(autovacuum)이 돈 뒤에 줄어듭니다.",
+    "purge.vacuum_hint": "디스크 공간은 `VACUUM`(`autovacuum`)이 돈 뒤에 줄어듭니다.",
     # backup (상황 7)
     "backup.preview": "DB 백업: {target} → `{path}`",
     "backup.no_pg_dump": "pg_dump를 찾을 수 없습니다 (PATH). PostgreSQL 클라이언트를 설치하세요.",
-    "backup.dir_failed": "백업 폴더 `{path}`를 쓸 수 없습니다: {error}",
+    "backup.dir_failed": "`{path}` 백업 폴더에 쓸 수 없습니다: {error}",
     "backup.timeout": (
         "백업이 {seconds}초 안에 끝나지 않아 중단했습니다 ({target}). 미완성 파일은 지웠습니다."
     ),
@@ -107,29 +107,29 @@ KO: dict[str, str] = {
     "rollback.target": "대상: {deployment} · {age} 전",
     "rollback.current": "대체될 현재 프로덕션: {deployment} · {age} 전",
     "rollback.no_current_serving": "지금 프로덕션을 서비스하는 READY 배포가 없습니다.",
-    "rollback.bad_argument": "`{argument}`는 배포 ID(dpl_…)나 배포 URL이 아닙니다.",
+    "rollback.bad_argument": "배포 ID(dpl_…)나 배포 URL이 아닙니다: `{argument}`.",
     "rollback.no_ready": "READY 상태인 프로덕션 배포가 없습니다 (최근 {count}개). 롤백할 대상이 없습니다.",
     "rollback.no_previous": (
         "현재 프로덕션 `{current}` 이전의 READY 프로덕션 배포가 최근 {count}개 안에 없습니다. "
         "배포 ID나 URL을 지정하세요."
     ),
-    "rollback.not_found": "배포 `{deployment}`를 찾을 수 없습니다.",
-    "rollback.other_project": "배포 `{deployment}`는 이 프로젝트가 아니라 `{project}`의 배포입니다.",
-    "rollback.not_ready": "배포 `{deployment}`는 READY가 아니라 {state} 상태라 롤백할 수 없습니다.",
+    "rollback.not_found": "`{deployment}` 배포를 찾을 수 없습니다.",
+    "rollback.other_project": "`{deployment}` 배포는 이 프로젝트가 아니라 `{project}` 프로젝트의 배포입니다.",
+    "rollback.not_ready": "`{deployment}` 배포는 READY가 아니라 {state} 상태라 롤백할 수 없습니다.",
     "rollback.not_production": (
-        "배포 `{deployment}`는 프로덕션용 빌드가 아닙니다 (프리뷰). 프리뷰 배포는 프로덕션 환경변수로 "
+        "`{deployment}` 배포는 프로덕션용 빌드가 아닙니다 (프리뷰). 프리뷰 배포는 프로덕션 환경변수로 "
         "다시 빌드해야 하므로 롤백 대상이 아닙니다. 프로덕션 배포를 고르세요."
     ),
-    "rollback.already_serving": "배포 `{deployment}`가 이미 프로덕션입니다. 롤백할 것이 없습니다.",
-    "rollback.target_gone": "롤백 대상 `{deployment}`가 더 이상 없습니다. 실행하지 않았습니다.",
+    "rollback.already_serving": "`{deployment}` 배포가 이미 프로덕션입니다. 롤백할 것이 없습니다.",
+    "rollback.target_gone": "롤백 대상 `{deployment}` 배포가 더 이상 없습니다. 실행하지 않았습니다.",
     "rollback.production_changed": (
         "미리보기 뒤에 프로덕션이 바뀌었습니다 (`{expected}` → `{actual}`). 실행하지 않았습니다. "
         "다시 요청하세요."
     ),
-    "rollback.already_done": "배포 `{deployment}`가 이미 프로덕션입니다 (먼저 전환됨). 아무것도 하지 않았습니다.",
+    "rollback.already_done": "`{deployment}` 배포가 이미 프로덕션입니다 (먼저 전환됨). 아무것도 하지 않았습니다.",
     "rollback.conflict": "Vercel이 승격을 거부했습니다 (409 충돌): {error}",
-    "rollback.failed": "`{deployment}`로 롤백하지 못했습니다.",
-    "rollback.done": "프로덕션이 `{deployment}`로 바뀌었습니다 (이전: `{replaced}`).",
+    "rollback.failed": "`{deployment}` 배포로 롤백하지 못했습니다.",
+    "rollback.done": "프로덕션이 `{deployment}` 배포로 바뀌었습니다 (이전: `{replaced}`).",
     "rollback.accepted": (
         "`{deployment}` 승격 요청은 접수됐지만 {seconds}초 안에 전환을 확인하지 못했습니다. "
         "잠시 뒤 상태를 확인하세요."
@@ -145,24 +145,24 @@ KO: dict[str, str] = {
     "emergency_deploy.no_reason": "긴급 배포 사유를 적어 주세요: `/ailex remediate emergency-deploy <사유>`",
     "emergency_deploy.no_base": "기준으로 삼을 프로덕션 배포가 없습니다. Vercel에서 직접 배포하세요.",
     "emergency_deploy.no_git": (
-        "기준 배포 `{deployment}`는 Git에서 만든 배포가 아니라서 브랜치 최신 커밋을 빌드할 수 없습니다."
+        "기준 `{deployment}` 배포는 Git에서 만든 배포가 아니라서 브랜치 최신 커밋을 빌드할 수 없습니다."
     ),
-    "emergency_deploy.base_gone": "기준 배포 `{deployment}`가 더 이상 없습니다. 실행하지 않았습니다.",
+    "emergency_deploy.base_gone": "기준 `{deployment}` 배포가 더 이상 없습니다. 실행하지 않았습니다.",
     "emergency_deploy.failed": "`{branch}` 긴급 배포를 시작하지 못했습니다.",
-    "emergency_deploy.errored": "긴급 배포 `{deployment}`가 바로 실패했습니다 ({state}).",
+    "emergency_deploy.errored": "긴급 `{deployment}` 배포가 바로 실패했습니다 ({state}).",
     "emergency_deploy.started": "🚀 긴급 배포 시작: `{deployment}` ({state}) · `{branch}` 최신 커밋",
     "emergency_deploy.watch": "빌드는 몇 분 걸립니다. `/ailex diagnose deploy`로 진행을 확인하세요.",
     # maintenance / ai-degraded (Edge Config 플래그)
     "edge_flag.title": "`{flag}` 플래그 변경",
-    "edge_flag.preview": "`{flag}` 플래그: {current} → {new}",
+    "edge_flag.preview": "`{flag}` 플래그: `{current}` → `{new}`",
     "edge_flag.where": "Edge Config `{edge_config_id}` · 항목 `{item}`",
-    "edge_flag.usage": "사용법: `/ailex remediate {action} on|off` (켜기/끄기, true/false도 됩니다)",
-    "edge_flag.bad_argument": "`{argument}`는 알 수 없는 값입니다. 사용법: `/ailex remediate {action} on|off`",
-    "edge_flag.already": "`{flag}`는 이미 {state}입니다. 바꿀 것이 없습니다.",
-    "edge_flag.config_not_found": "Edge Config `{edge_config_id}`를 찾을 수 없습니다. AILEX_EDGE_CONFIG_ID를 확인하세요.",
-    "edge_flag.failed": "`{flag}`를 {new}(으)로 바꾸지 못했습니다.",
-    "edge_flag.not_confirmed": "`{flag}`를 썼지만 다시 읽은 값이 {actual}입니다 (기대: {expected}).",
-    "edge_flag.done": "✅ `{flag}` → {state} (다시 읽어 확인함)",
+    "edge_flag.usage": "사용법: `/ailex remediate {action} on|off` (`켜기`/`끄기`, `true`/`false`도 됩니다)",
+    "edge_flag.bad_argument": "알 수 없는 값입니다: `{argument}`. 사용법: `/ailex remediate {action} on|off`",
+    "edge_flag.already": "`{flag}` 플래그는 이미 `{state}` 상태입니다. 바꿀 것이 없습니다.",
+    "edge_flag.config_not_found": "`{edge_config_id}` Edge Config를 찾을 수 없습니다. AILEX_EDGE_CONFIG_ID를 확인하세요.",
+    "edge_flag.failed": "`{flag}` 플래그를 `{new}` 상태로 바꾸지 못했습니다.",
+    "edge_flag.not_confirmed": "`{flag}` 플래그를 썼지만 다시 읽은 값이 `{actual}` 상태입니다 (기대: `{expected}`).",
+    "edge_flag.done": "✅ `{flag}` → `{state}` (다시 읽어 확인함)",
     "edge_flag.propagation": "사이트 전체에 반영되기까지 몇 초 걸릴 수 있습니다.",
     "edge_flag.effect.maintenance_on": "사이트가 모든 방문자에게 점검 페이지를 보여줍니다.",
     "edge_flag.effect.maintenance_off": "점검 페이지를 내리고 사이트를 정상 서비스합니다.",
@@ -175,8 +175,8 @@ KO: dict[str, str] = {
     "rotate_key.preview": "프로덕션 OPENAI_API_KEY 교체 후 재배포 · 프로젝트 `{project}` · 새 키는 승인할 때 입력",
     "rotate_key.check_first": "새 키는 먼저 OpenAI `/models`로 확인하고, 유효할 때만 바꿉니다.",
     "rotate_key.env": "바꿀 환경변수: OPENAI_API_KEY `{id}` · 적용 환경 {targets} · {type}",
-    "rotate_key.shared": "`{id}`는 {targets}에도 쓰이는 변수라 그 환경들도 새 키를 받습니다.",
-    "rotate_key.env_missing": "프로덕션용 OPENAI_API_KEY가 없습니다: 새로 만듭니다 (encrypted, production).",
+    "rotate_key.shared": "`{id}` 변수는 {targets}에도 쓰여서 그 환경들도 새 키를 받습니다.",
+    "rotate_key.env_missing": "프로덕션용 OPENAI_API_KEY가 없습니다: 새로 만듭니다 (`encrypted`, `production`).",
     "rotate_key.redeploy": "그다음 현재 프로덕션을 다시 빌드해 새 키를 적용: {deployment} · {age} 전",
     "rotate_key.no_argument": (
         "이 작업은 인자를 받지 않습니다. 새 키는 승인할 때 입력 창에 넣으세요. "
@@ -191,13 +191,13 @@ KO: dict[str, str] = {
     "rotate_key.openai_error": "OpenAI 서버 오류(HTTP {code})로 새 키를 확인하지 못했습니다. 아무것도 바꾸지 않았습니다.",
     "rotate_key.key_unverified": "새 키를 확인하지 못했습니다 ({error}). 아무것도 바꾸지 않았습니다.",
     "rotate_key.key_rate_limited": "OpenAI가 요청 한도(429)로 답했지만 키 인증은 통과했습니다.",
-    "rotate_key.deployment_gone": "다시 빌드할 배포 `{deployment}`가 더 이상 없습니다. 아무것도 바꾸지 않았습니다.",
-    "rotate_key.env_gone": "환경변수 `{id}`가 미리보기 뒤에 지워졌습니다.",
+    "rotate_key.deployment_gone": "다시 빌드할 `{deployment}` 배포가 더 이상 없습니다. 아무것도 바꾸지 않았습니다.",
+    "rotate_key.env_gone": "`{id}` 환경변수가 미리보기 뒤에 지워졌습니다.",
     "rotate_key.create_refused": "Vercel이 환경변수 생성을 거부했습니다: {error}",
     "rotate_key.update_failed": "환경변수를 바꾸지 못했습니다. 키는 그대로입니다.",
     "rotate_key.partly_updated": "환경변수 일부만 바뀌었습니다 ({updated}). 나머지는 그대로입니다. Vercel에서 확인하세요.",
     "rotate_key.env_updated": "환경변수 `{id}` 값을 바꿨습니다.",
-    "rotate_key.env_created": "환경변수 `{id}`를 만들었습니다 (production).",
+    "rotate_key.env_created": "`{id}` 환경변수를 만들었습니다 (`production`).",
     "rotate_key.redeploy_failed": (
         "키는 바꿨지만 재배포를 시작하지 못했습니다. 재배포해야 새 키가 적용됩니다 "
         "(`/ailex remediate emergency-deploy <사유>` 또는 `vercel --prod`)."
@@ -373,7 +373,7 @@ EN: dict[str, str] = {
     "edge_flag.title": "Switch the `{flag}` flag",
     "edge_flag.preview": "`{flag}` flag: {current} → {new}",
     "edge_flag.where": "Edge Config `{edge_config_id}` · item `{item}`",
-    "edge_flag.usage": "Usage: `/ailex remediate {action} on|off` (true/false and 켜기/끄기 work too)",
+    "edge_flag.usage": "Usage: `/ailex remediate {action} on|off` (`true`/`false` and `켜기`/`끄기` work too)",
     "edge_flag.bad_argument": "`{argument}` is not a value it knows. Usage: `/ailex remediate {action} on|off`",
     "edge_flag.already": "`{flag}` is already {state}. Nothing to change.",
     "edge_flag.config_not_found": "Edge Config `{edge_config_id}` not found. Check AILEX_EDGE_CONFIG_ID.",

@@ -33,9 +33,10 @@ def check(finding: Finding, status: CheckStatus | str, key: str, *secrets: str) 
         assert "\n" not in text, text
         assert "'key':" not in text, text  # a nested sentence was rendered, not dumped
     for value in finding.summary.params.values():
-        # A parameter is a scalar, or a sentence of its own (a Msg, rendered in place).
+        # A scalar, or a Msg-shaped parameter translated with its sentence (an age, a stage).
         if isinstance(value, dict):
-            Msg.model_validate(value)
+            nested = Msg.model_validate(value)
+            assert all(t.has(nested.key) for t in (Catalogue("ko"), Catalogue("en"))), value
         else:
             assert isinstance(value, str | int | float), (key, value)
     dumped = json.dumps(finding.data)  # JSON-serialisable, or this raises
