@@ -14,7 +14,7 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.live import Live, site_recheck
 from bot.messages import Catalogue
 from bot.scenarios import SCENARIO_KEYS, TRIAGE
-from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time
+from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time, status_counts
 from bot.timeline import FIELD_LABELS
 from storage.models import Incident
 
@@ -226,16 +226,11 @@ class Renderer:
                 lines.append(t("live.last_action_done", id=done.id, action=name))
         run = live.last_run
         if run is not None:
-            counts = " · ".join(
-                t(f"live.count.{status}", n=live.counts[status])
-                for status in ("fail", "error", "warn", "ok", "skipped")
-                if live.counts.get(status)
-            )
             verdict = t(
                 "live.diagnosis",
                 scenario=t(f"scenario.{run.scenario}"),
                 at=fmt_time(run.finished_at or run.started_at, self.zone, since=self._clock()),
-                counts=counts or "-",
+                counts=status_counts(live.counts, t),
             )
             if live.failing:
                 verdict += " · " + t("live.failing", checks=self._check_names(live.failing))

@@ -58,3 +58,19 @@ def closest(word: str, known: Iterable[str]) -> str | None:
         return None
     matches = get_close_matches(word, [k for k in known if k != word], n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+CHECK_STATUS_ORDER = ("fail", "error", "warn", "ok", "skipped")
+
+
+def status_counts(counts: dict[str, int], t: Catalogue) -> str:
+    """How a diagnosis' checks came out, worst first, naming only the statuses it saw
+    (`실패 2 · 오류 1 · 설정 없음 2`); `-` when it saw none."""
+    return (
+        " · ".join(
+            t(f"live.count.{status}", n=int(counts.get(status) or 0))
+            for status in CHECK_STATUS_ORDER
+            if counts.get(status)
+        )
+        or "-"
+    )

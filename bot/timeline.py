@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import EventKind
 from bot.messages import Catalogue
-from bot.text import clip, fmt_datetime
+from bot.text import clip, fmt_datetime, status_counts
 from probes.base import Msg
 from storage.models import TimelineEvent
 
@@ -33,16 +33,7 @@ def diagnosis_verdict(data: dict[str, Any], t: Catalogue) -> str:
     case's own sentence, never its key; nothing when it points to none)."""
     counts = data.get("counts") if isinstance(data.get("counts"), dict) else {}
     assert isinstance(counts, dict)
-
-    def count(*names: str) -> int:
-        return sum(int(counts.get(name) or 0) for name in names)
-
-    text = t(
-        "event.diagnosis_counts",
-        failed=count("fail", "error"),
-        warned=count("warn"),
-        ok=count("ok"),
-    )
+    text = status_counts(counts, t)
     case = data.get("case")
     if case is None and isinstance(data.get("summary"), dict):
         # Results recorded before the case was kept on its own carry it in their summary.

@@ -149,7 +149,10 @@ def test_report_timeline_has_no_refused_clicks_channel_or_case_keys(make_bot, ve
     assert "대응 채널 생성" not in events and "inc-" not in events
     assert "보고서 게시" not in events
     assert not re.search(r"경우 [-a-z]", markdown), markdown
-    assert re.search(r"진단 결과: 상황 6 배포 실패 · 실패 \d+ · 경고 \d+ · 정상 \d+", events)
+    assert re.search(
+        r"진단 결과: 상황 6 배포 실패 · (?:(?:실패|오류|경고|정상|설정 없음) \d+(?: · |\n))+",
+        events,
+    )
     assert "조치 실행 #1" in events
 
 
@@ -489,3 +492,15 @@ def test_english_report_names_the_changes_in_english(make_bot):
     assert re.search(r"- Severity: P2 ?\(partial outage\) \(changed: P1 → P2\)", markdown)
     assert "impact start set: 2026-11-26 13:40 KST" in markdown
     assert not re.search(r"[가-힣]", markdown)
+
+
+def test_diagnosis_counts_keep_errors_apart_from_failures_in_both_languages():
+    """A check that could not answer (error) is not counted as a failure, and English counts
+    carry no wrong plural ("1 errors")."""
+    from bot.messages import Catalogue
+    from bot.text import status_counts
+
+    counts = {"fail": 0, "error": 1, "warn": 0, "ok": 0, "skipped": 4}
+    assert status_counts(counts, Catalogue("ko")) == "오류 1 · 설정 없음 4"
+    assert status_counts(counts, Catalogue("en")) == "errors 1 · not configured 4"
+    assert status_counts({}, Catalogue("ko")) == "-"
