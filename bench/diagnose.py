@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.aio import BackgroundLoop  # noqa: E402
-from bot.diagnosis import diagnose  # noqa: E402
-from bot.scenarios import SCENARIO_KEYS, Inputs  # noqa: E402
+from bot.diagnosis.flows import diagnose  # noqa: E402
+from bot.diagnosis.scenarios import SCENARIO_KEYS, Inputs  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.fakes.base import FakeServer, Response  # noqa: E402
 from tests.fakes.dns_server import FakeDNS  # noqa: E402

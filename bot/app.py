@@ -17,8 +17,8 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock, utc_now
 from bot.core import Core, Role
-from bot.doorbell import Doorbell
 from bot.settings import Settings, SettingsError
+from bot.slack.doorbell import Doorbell
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -167,11 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings, args)
         if args.command == "console":
-            from bot.console import run_console
+            from bot.console.session import run_console
 
             return run_console(settings)
         if args.command == "diagnose":
-            from bot.diagnosis_cli import diagnose_command
+            from bot.diagnosis.command import diagnose_command
 
             return diagnose_command(settings, args.scenario, as_json=args.json)
         if args.command == "report":
@@ -273,10 +273,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import create_app
     from bot.core import Role
-    from bot.doorbell import Doorbell
     from bot.logs import configure_logging
     from bot.server import serve_http, serve_socket_mode
-    from bot.slack import build_slack_client
+    from bot.slack.client import build_slack_client
+    from bot.slack.doorbell import Doorbell
     from storage import Store
 
     socket_mode = settings.slack_app_token is not None
@@ -328,9 +328,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _report(settings: Settings, incident_id: int) -> int:
     from bot.clock import utc_now
+    from bot.incidents.report import people_in, render_markdown
     from bot.messages import Catalogue
-    from bot.people import fallback
-    from bot.report import people_in, render_markdown
+    from bot.slack.people import fallback
     from storage import incidents, timeline
 
     store = _open_store(settings)
@@ -363,8 +363,8 @@ def _names(settings: Settings, user_ids: list[str]) -> dict[str, str]:
     shows their ids)."""
     if settings.slack_bot_token is None or not user_ids:
         return {}
-    from bot.people import People
-    from bot.slack import build_slack_client
+    from bot.slack.client import build_slack_client
+    from bot.slack.people import People
 
     client = build_slack_client(
         token=settings.slack_bot_token.get_secret_value(),

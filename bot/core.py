@@ -17,18 +17,18 @@ from typing import Any, Literal
 from slack_sdk import WebClient
 
 from bot.aio import BackgroundLoop
-from bot.approvals import Approvals
+from bot.approvals.engine import Approvals
 from bot.clock import Clock, utc_now
-from bot.diagnosis import Diagnoses, Diagnosis, run_checks, store_snapshot
-from bot.doorbell import Doorbell
-from bot.incidents import Actor, Duplicate, Incidents, take
-from bot.live import Live, live_state
+from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
+from bot.incidents.blocks import Renderer
+from bot.incidents.flows import Actor, Duplicate, Incidents, take
+from bot.incidents.live import Live, live_state
 from bot.messages import Catalogue
-from bot.outbox import Sender
-from bot.people import People
-from bot.render import Renderer
 from bot.settings import Settings
-from bot.slack_ops import SlackOperations
+from bot.slack.doorbell import Doorbell
+from bot.slack.operations import SlackOperations
+from bot.slack.outbox import Sender
+from bot.slack.people import People
 from storage import Store, deliveries
 from storage.models import ApprovalRequest
 
@@ -151,7 +151,7 @@ class Core:
 
     def contacts(self) -> tuple[str, list[dict[str, Any]]]:
         """The runbook's emergency contacts with each provider's live status."""
-        from bot.contacts import contacts_message
+        from bot.diagnosis.contacts import contacts_message
 
         return contacts_message(self.settings, self.t, self.loop)
 

@@ -98,10 +98,10 @@ def serve_http(
     doorbell_path: str,
 ) -> None:
     """Run on gunicorn: `workers` processes of `threads` threads, each building its own bot,
-    and beside them the outbox process (bot/outbox_process.py), started by the master."""
+    and beside them the outbox process (bot/slack/outbox_process.py), started by the master."""
     from gunicorn.app.base import BaseApplication
 
-    from bot.outbox_process import OutboxSupervisor
+    from bot.slack.outbox_process import OutboxSupervisor
 
     supervisor = OutboxSupervisor(doorbell_path)
 
@@ -149,7 +149,7 @@ def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
     from slack_sdk.errors import SlackApiError
 
     from bot.settings import SettingsError
-    from bot.slack import slack_error
+    from bot.slack.client import slack_error
     from handlers.edge import problem_of, refused
 
     stopping = threading.Event()

@@ -244,7 +244,7 @@ class SettingsError(Exception):
         super().__init__(", ".join(p.variable for p in self.problems))
 
 
-# pydantic's error types, as what the value should have been (keys of bot/messages/core.py).
+# pydantic's error types, as what the value should have been (keys of bot/messages/incidents.py).
 _EXPECTED_BY_ERROR_TYPE = {
     "literal_error": "setting.one_of",
     "bool_parsing": "setting.boolean",

@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.actions import action_of
+from bot.approvals.catalogue import action_of
 from bot.core import Core
-from bot.diagnosis import scenario_key
-from bot.domain import Severity
-from bot.ids import ActionId
-from bot.incidents import Actor, UserError
+from bot.diagnosis.flows import scenario_key
+from bot.incidents.flows import Actor, UserError
+from bot.incidents.vocabulary import Severity
+from bot.slack.ids import ActionId
 from handlers.commands import declare, open_resolve_modal, request_remediation, start_diagnosis
 from handlers.edge import row_id
 

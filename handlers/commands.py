@@ -8,15 +8,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.actions import action_of, check_arguments, check_configured, undoes
-from bot.approvals import AlreadyPending
+from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
+from bot.approvals.engine import AlreadyPending
 from bot.core import Core
-from bot.diagnosis import scenario_key
-from bot.domain import Severity
-from bot.ids import ActionId
-from bot.incidents import Actor, Duplicate, SameTitleOpen, UserError
-from bot.render import actions, button, section
-from bot.report import impact_started
+from bot.diagnosis.flows import scenario_key
+from bot.incidents.blocks import actions, button, section
+from bot.incidents.flows import Actor, Duplicate, SameTitleOpen, UserError
+from bot.incidents.report import impact_started
+from bot.incidents.vocabulary import Severity
+from bot.slack.ids import ActionId
 from bot.text import escape, fmt_datetime
 from handlers.parse import Command, Name, ParseError, parse
 

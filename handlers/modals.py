@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from slack_bolt import Ack, App
 
 from bot.core import Core
-from bot.ids import BlockId, CallbackId
-from bot.incidents import TEXT_LIMIT, Actor, UserError, impact_time
+from bot.incidents.flows import TEXT_LIMIT, Actor, UserError, impact_time
+from bot.slack.ids import BlockId, CallbackId
 from bot.text import escape, fmt_datetime, fmt_duration
 from handlers.edge import row_id
 
@@ -134,7 +134,7 @@ def _too_long(core: Core, view: dict[str, Any], block_ids: tuple[BlockId, ...]) 
 
 
 def _result_view(core: Core, title: str, text: str) -> dict[str, Any]:
-    from bot.render import plain, section
+    from bot.incidents.blocks import plain, section
 
     return {
         "type": "modal",

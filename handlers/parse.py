@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.domain import Severity, Status
+from bot.incidents.vocabulary import Severity, Status
 from bot.text import closest
 
 

@@ -24,7 +24,7 @@ import httpx
 from bot.app import Bot, create_app
 from bot.server import wsgi_app
 from bot.settings import Settings
-from bot.slack import build_slack_client
+from bot.slack.client import build_slack_client
 from storage import Store, outbox
 from tests.fakes.slack import TOKEN, FakeSlack
 

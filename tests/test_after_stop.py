@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.incidents import Actor, UserError
+from bot.incidents.flows import Actor, UserError
 from storage import approvals, timeline
 from tests.fakes.base import FakeServer, Response
 from tests.fakes.dns_server import FakeDNS

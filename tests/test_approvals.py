@@ -11,7 +11,7 @@ import time
 import psycopg
 import pytest
 
-from bot.approvals import executor_id
+from bot.approvals.engine import executor_id
 from storage import approvals, timeline
 from tests.harness import BotHarness, FakeClock
 from tests.test_incident_lifecycle import ack, declare, flat

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.console import user_id_for
-from bot.console_render import (
+from bot.console.session import user_id_for
+from bot.console.standin import Message, UploadedFile
+from bot.console.terminal import (
     ButtonBook,
     RenderContext,
     Style,
@@ -20,10 +21,9 @@ from bot.console_render import (
     render_file,
     render_message,
 )
-from bot.ids import ActionId, BlockId
+from bot.incidents.blocks import Renderer, actions, button, context, header, section, slack_date
 from bot.messages import Catalogue
-from bot.render import Renderer, actions, button, context, header, section, slack_date
-from bot.standin import Message, UploadedFile
+from bot.slack.ids import ActionId, BlockId
 from storage.models import Incident
 
 NOW = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 14:00 KST

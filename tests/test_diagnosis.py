@@ -10,7 +10,7 @@ import time
 import psycopg
 import pytest
 
-from bot.scenarios import CHECKS, SCENARIOS, checks_of
+from bot.diagnosis.scenarios import CHECKS, SCENARIOS, checks_of
 from storage import diagnoses, timeline
 from tests.fakes.base import FakeServer, Response
 from tests.fakes.openai import FakeOpenAI
@@ -198,7 +198,7 @@ def test_case_predicates_only_name_sentences_that_exist():
     import inspect as pyinspect
     import re
 
-    import bot.scenarios as catalogue
+    import bot.diagnosis.scenarios as catalogue
     from bot.messages import Catalogue
 
     t = Catalogue("ko")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 
-from bot.domain import EventKind, Phase, Severity, Status
+from bot.incidents.vocabulary import EventKind, Phase, Severity, Status
 from bot.messages import Catalogue, tables
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import Severity, Status
+from bot.incidents.vocabulary import Severity, Status
 from handlers.parse import Name, ParseError, parse
 
 

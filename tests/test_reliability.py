@@ -294,7 +294,7 @@ def test_a_console_sharing_the_store_never_takes_the_real_slacks_messages(make_b
     bot.settle()
     with FakeSlack() as other:
         from bot.app import create_app
-        from bot.slack import build_slack_client
+        from bot.slack.client import build_slack_client
 
         console = create_app(
             settings=bot.settings,

@@ -94,7 +94,7 @@ def test_backup_file_is_named_in_the_team_time_zone(tmp_path, monkeypatch) -> No
 
 
 def test_the_backup_action_names_its_file_in_ailex_timezone(tmp_path, monkeypatch) -> None:
-    from bot.actions import ACTIONS
+    from bot.approvals.catalogue import ACTIONS
     from bot.settings import load_settings
 
     _fake_pg_dump(tmp_path, monkeypatch, 'write_dump PGDMPfake "$@"')

@@ -23,13 +23,13 @@ from pydantic import SecretStr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.actions import Action, action_of, undoes
 from bot.aio import BackgroundLoop
+from bot.approvals.catalogue import Action, action_of, undoes
 from bot.clock import Clock
-from bot.domain import EventKind
-from bot.incidents import Actor, UserError, claim, incident_queue, record, take
-from bot.outbox import Sender
+from bot.incidents.flows import Actor, UserError, claim, incident_queue, record, take
+from bot.incidents.vocabulary import EventKind
 from bot.settings import Settings
+from bot.slack.outbox import Sender
 from probes.base import CheckStatus, Msg, msg
 from remediations.base import Outcome, Preview
 from storage import Store, incidents

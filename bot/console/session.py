@@ -35,7 +35,16 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app import Bot, create_app
 from bot.clock import utc_now
-from bot.console_render import (
+from bot.console.standin import (
+    APP_ID,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    EventType,
+    OpenView,
+    SlackStandIn,
+    StandInEvent,
+)
+from bot.console.terminal import (
     ButtonBook,
     InputField,
     RenderContext,
@@ -48,20 +57,11 @@ from bot.console_render import (
     render_message,
     render_view,
 )
-from bot.ids import BlockId
 from bot.logs import RedactingFormatter, Redactor
 from bot.messages import Catalogue
 from bot.settings import Settings
-from bot.slack import build_slack_client
-from bot.standin import (
-    APP_ID,
-    TEAM_DOMAIN,
-    TEAM_ID,
-    EventType,
-    OpenView,
-    SlackStandIn,
-    StandInEvent,
-)
+from bot.slack.client import build_slack_client
+from bot.slack.ids import BlockId
 from handlers.commands import SLASH_COMMAND
 from handlers.edge import slack_request
 

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bot.channels import name_problem
+from bot.incidents.channels import name_problem
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.console.standin import BOT_NAME, BOT_USER_ID, Message, OpenView, UploadedFile
 from bot.messages import Catalogue
-from bot.standin import BOT_NAME, BOT_USER_ID, Message, OpenView, UploadedFile
 
 INDENT = "  "
 _RESET = "\x1b[0m"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.ids import ActionId
+from bot.diagnosis.scenarios import TRIAGE
+from bot.incidents.blocks import Blocks, actions, button, context, header, section
 from bot.messages import Catalogue
-from bot.render import Blocks, actions, button, context, header, section
-from bot.scenarios import TRIAGE
+from bot.slack.ids import ActionId
 from bot.text import clip, escape
 from probes.base import Msg
 from storage.models import CheckResult, DiagnosisRun

@@ -7,7 +7,8 @@ import sys
 
 from bot.aio import BackgroundLoop
 from bot.clock import utc_now
-from bot.diagnosis import (
+from bot.diagnosis.blocks import STATUS_EMOJI
+from bot.diagnosis.flows import (
     CheckOutcome,
     Diagnosis,
     diagnose,
@@ -17,10 +18,9 @@ from bot.diagnosis import (
     store_snapshot,
     to_json,
 )
-from bot.diagnosis_view import STATUS_EMOJI
-from bot.incidents import UserError
+from bot.diagnosis.scenarios import TRIAGE, Inputs, checks_of
+from bot.incidents.flows import UserError
 from bot.messages import Catalogue
-from bot.scenarios import TRIAGE, Inputs, checks_of
 from bot.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -15,11 +15,7 @@ from typing import Any
 
 from bot.aio import BackgroundLoop
 from bot.clock import Clock
-from bot.domain import EventKind
-from bot.incidents import Actor, UserError, claim, record
-from bot.messages import Catalogue
-from bot.outbox import Sender
-from bot.scenarios import (
+from bot.diagnosis.scenarios import (
     BY_KEY,
     CHECKS,
     SCENARIO_KEYS,
@@ -34,7 +30,11 @@ from bot.scenarios import (
     scenarios_of,
     strength,
 )
+from bot.incidents.flows import Actor, UserError, claim, record
+from bot.incidents.vocabulary import EventKind
+from bot.messages import Catalogue
 from bot.settings import Settings
+from bot.slack.outbox import Sender
 from bot.text import closest, escape
 from probes.base import CheckStatus, Finding, Msg, msg
 from storage import Store, diagnoses

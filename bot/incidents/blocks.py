@@ -9,13 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.domain import Phase, Status, current_phase
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.live import Live, site_recheck
+from bot.diagnosis.scenarios import SCENARIO_KEYS, TRIAGE
+from bot.incidents.live import Live, site_recheck
+from bot.incidents.timeline import FIELD_LABELS
+from bot.incidents.vocabulary import Phase, Status, current_phase
 from bot.messages import Catalogue
-from bot.scenarios import SCENARIO_KEYS, TRIAGE
+from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time, status_counts
-from bot.timeline import FIELD_LABELS
 from storage.models import Incident
 
 Blocks = list[dict[str, Any]]

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.domain import EventKind, Severity, Status, phase_boundaries
-from bot.outbox import Sender
-from bot.report import impact_started as impact_started_of
+from bot.incidents.report import impact_started as impact_started_of
+from bot.incidents.vocabulary import EventKind, Severity, Status, phase_boundaries
 from bot.settings import Settings
+from bot.slack.outbox import Sender
 from bot.text import clip, escape, fmt_datetime
 from probes.base import Msg, msg
 from storage import Store, deliveries, incidents, timeline

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.domain import EventKind, Status
+from bot.incidents.timeline import describe
+from bot.incidents.vocabulary import EventKind, Status
 from bot.messages import Catalogue
 from bot.text import fmt_datetime, fmt_duration, fmt_time
-from bot.timeline import describe
 from storage.models import Incident, TimelineEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import EventKind
+from bot.incidents.vocabulary import EventKind
 from bot.messages import Catalogue
 from bot.text import clip, fmt_datetime, status_counts
 from probes.base import Msg

@@ -10,17 +10,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.approval_view import render_request
-from bot.channels import channel_name
+from bot.approvals.blocks import render_request
 from bot.clock import Clock
-from bot.diagnosis_view import render_run
-from bot.domain import EventKind
-from bot.incidents import record
-from bot.live import Live, live_state
-from bot.people import People, fallback
-from bot.render import Renderer, chunked_sections, context, header
-from bot.report import people_in, render_markdown, report_filename
-from bot.slack import SLACK_TIMEOUT_S, classify, slack_error
+from bot.diagnosis.blocks import render_run
+from bot.incidents.blocks import Renderer, chunked_sections, context, header
+from bot.incidents.channels import channel_name
+from bot.incidents.flows import record
+from bot.incidents.live import Live, live_state
+from bot.incidents.report import people_in, render_markdown, report_filename
+from bot.incidents.vocabulary import EventKind
+from bot.slack.client import SLACK_TIMEOUT_S, classify, slack_error
+from bot.slack.people import People, fallback
 from bot.text import escape
 from storage import Store, approvals, diagnoses, incidents, timeline
 from storage.models import ApprovalRequest, CheckResult, DiagnosisRun, Incident

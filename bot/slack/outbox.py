@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.doorbell import Doorbell
-from bot.slack import classify
+from bot.slack.client import classify
+from bot.slack.doorbell import Doorbell
 from storage import Store
 from storage import outbox as queries
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 
-log = logging.getLogger("bot.outbox_process")  # by name: it also runs as __main__
+log = logging.getLogger("bot.slack.outbox_process")  # by name: it also runs as __main__
 
 NICENESS = 5
 RESTART_DELAY_S = 1.0
@@ -25,10 +25,10 @@ RESTART_DELAY_S = 1.0
 def main(doorbell_path: str) -> None:
     """The outbox process: settings from the environment, like the workers."""
     from bot.core import Core
-    from bot.doorbell import Doorbell
     from bot.logs import configure_logging
     from bot.settings import load_settings
-    from bot.slack import build_slack_client
+    from bot.slack.client import build_slack_client
+    from bot.slack.doorbell import Doorbell
     from storage import Store
 
     with contextlib.suppress(OSError):  # not allowed here: it works, without lower priority
@@ -75,7 +75,7 @@ class OutboxSupervisor:
 
     def _spawn(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "bot.outbox_process", self._path], close_fds=True
+            [sys.executable, "-m", "bot.slack.outbox_process", self._path], close_fds=True
         )
 
     def _watch(self) -> None:

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock, utc_now
-from bot.slack import slack_error
+from bot.slack.client import slack_error
 
 log = logging.getLogger(__name__)
 

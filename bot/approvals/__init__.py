@@ -1,0 +1,1 @@
+"""Approvals: the action catalogue, the approval engine and the request messages."""

@@ -1,0 +1,1 @@
+"""The console: the terminal edge and its in-process Slack stand-in."""

@@ -1,0 +1,1 @@
+"""Incidents: declare, note, severity, status, resolve; the card, the report, phases."""
