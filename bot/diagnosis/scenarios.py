@@ -297,6 +297,8 @@ class Scenario:
     situation: int  # the runbook's 상황 number
     checks: tuple[str, ...]
     cases: tuple[Case, ...] = field(default_factory=tuple)
+    # Its message offers to inspect a pasted JWT (상황 4 경우 C: JWT 시크릿 문제).
+    jwt_inspection: bool = False
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -407,6 +409,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 ("auth_health", "auth_settings", "auth_signin"),
             ),
         ),
+        jwt_inspection=True,
     ),
     Scenario(
         "performance",  # 상황 5: 성능 저하 (즉시 조치 1-4; 런북에 경우 문자가 없다)
@@ -471,6 +474,11 @@ def checks_of(key: str) -> tuple[str, ...]:
 
 def scenarios_of(key: str) -> tuple[Scenario, ...]:
     return SCENARIOS if key == TRIAGE else (BY_KEY[key],)
+
+
+def offers_jwt_inspection(key: str) -> bool:
+    """Whether a run of this scenario (or triage) offers to inspect a JWT."""
+    return any(scenario.jwt_inspection for scenario in scenarios_of(key))
 
 
 _WEIGHTS = {CheckStatus.FAIL: 3, CheckStatus.WARN: 1, CheckStatus.ERROR: 1}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from slack_sdk import WebClient
@@ -29,8 +30,27 @@ from storage import outbox as queries
 
 log = logging.getLogger(__name__)
 
-# An operation sends one thing to Slack and returns what to keep of the answer.
-Operation = Callable[[WebClient, dict[str, Any]], dict[str, Any] | None]
+
+class Operation(StrEnum):
+    """What an outbox message asks of Slack (stored in the message's `op`)."""
+
+    CHANNEL_CREATE = "channel.create"
+    CARD_POST = "card.post"
+    CARD_UPDATE = "card.update"
+    MESSAGE_POST = "message.post"
+    RESPOND = "respond"
+    REPORT_MESSAGE = "report.message"
+    REPORT_FILE = "report.file"
+    DIAGNOSIS_POST = "diagnosis.post"
+    DIAGNOSIS_UPDATE = "diagnosis.update"
+    DIAGNOSIS_RESPOND = "diagnosis.respond"
+    APPROVAL_POST = "approval.post"
+    APPROVAL_UPDATE = "approval.update"
+    LEFTOVERS_POST = "leftovers.post"
+
+
+# An operation's code sends one thing to Slack and returns what to keep of the answer.
+Call = Callable[[WebClient, dict[str, Any]], dict[str, Any] | None]
 
 LEASE = timedelta(seconds=60)
 _SENT, _RETRY, _REFUSED = "sent", "retry", "refused"
@@ -66,7 +86,7 @@ class Sender:
         self._store = store
         self._client = client
         self._clock = clock
-        self._operations: dict[str, Operation] = {}
+        self._operations: dict[str, Call] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ailex-send")
         self._poll_interval = poll_interval
         self._stop = threading.Event()
@@ -81,9 +101,9 @@ class Sender:
         self._target = target
         self._flushing = 0
 
-    def register(self, op: str, operation: Operation) -> None:
-        """Name an operation that outbox messages can ask for."""
-        self._operations[op] = operation
+    def register(self, op: Operation, call: Call) -> None:
+        """Say what code does an operation that outbox messages can ask for."""
+        self._operations[op] = call
 
     # -- writing ----------------------------------------------------------------------------
     def enqueue(
@@ -91,7 +111,7 @@ class Sender:
         session: Session,
         *,
         queue: str,
-        op: str,
+        op: Operation,
         payload: dict[str, Any],
         delay: timedelta | None = None,
         coalesce: bool = False,
