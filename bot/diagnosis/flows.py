@@ -461,6 +461,8 @@ class Diagnoses:
                         "counts": counts,
                         "case": first.case if first else None,
                         "case_scenario": first.scenario if first else None,
+                        # The case's own sentence (a letter may have several: 상황 3 경우 B).
+                        "case_reason": first.reason.model_dump() if first else None,
                         "summary": msg(
                             "diagnosis.result_summary",
                             failed=counts.get("fail", 0) + counts.get("error", 0),

@@ -476,6 +476,12 @@ def scenarios_of(key: str) -> tuple[Scenario, ...]:
     return SCENARIOS if key == TRIAGE else (BY_KEY[key],)
 
 
+def case_named(scenario: str, letter: str) -> Case | None:
+    """The scenario's case of that letter, when exactly one has it (상황 3 has two B)."""
+    found = [case for case in getattr(BY_KEY.get(scenario), "cases", ()) if case.letter == letter]
+    return found[0] if len(found) == 1 else None
+
+
 def offers_jwt_inspection(key: str) -> bool:
     """Whether a run of this scenario (or triage) offers to inspect a JWT."""
     return any(scenario.jwt_inspection for scenario in scenarios_of(key))

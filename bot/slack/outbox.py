@@ -53,7 +53,16 @@ class Operation(StrEnum):
 Call = Callable[[WebClient, dict[str, Any]], dict[str, Any] | None]
 
 LEASE = timedelta(seconds=60)
-_SENT, _RETRY, _REFUSED = "sent", "retry", "refused"
+
+
+class _Result(StrEnum):
+    """How one attempt at a message went."""
+
+    SENT = "sent"  # Slack took it
+    RETRY = "retry"  # not this time: it holds its queue back until it is due again
+    REFUSED = "refused"  # never: marked failed, it lets its queue go on
+
+
 MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(hours=24)
 
@@ -196,8 +205,8 @@ class Sender:
                     result = self._record(session, head, outcome)
                     # A message to retry later holds its queue back; one sent, or refused for
                     # good, lets the next one go at once.
-                    head = None if result == _RETRY else self._take_head(session, queue)
-                sent += result == _SENT
+                    head = None if result == _Result.RETRY else self._take_head(session, queue)
+                sent += result == _Result.SENT
             return sent
         finally:
             with self._locks_guard:
@@ -228,12 +237,12 @@ class Sender:
 
     def _record(
         self, session: Session, head: _Head, outcome: dict[str, Any] | BaseException | None
-    ) -> str:
-        """Record how a message went: _SENT, _RETRY (later) or _REFUSED (for good)."""
+    ) -> _Result:
+        """Record how a message went: sent, to retry later, or refused for good."""
         now = self._clock()
         if not isinstance(outcome, BaseException):
             queries.mark_sent(session, message_id=head.id, at=now, result=outcome)
-            return _SENT
+            return _Result.SENT
         failure = classify(outcome)
         if failure.transient and now - head.created_at < GIVE_UP_AFTER:
             backoff = timedelta(seconds=min(2 ** min(head.attempts, 10), 300))
@@ -250,7 +259,7 @@ class Sender:
                 failure.error,
                 int(backoff.total_seconds()),
             )
-            return _RETRY
+            return _Result.RETRY
         error_id = uuid.uuid4().hex[:8]
         queries.mark_failed(session, message_id=head.id, error=failure.error, at=now)
         log.error(
@@ -263,7 +272,7 @@ class Sender:
             # ours and its traceback belongs in the log (never in Slack).
             exc_info=outcome if not isinstance(outcome, SlackApiError) else None,
         )
-        return _REFUSED
+        return _Result.REFUSED
 
     # -- background -------------------------------------------------------------------------
     def start(self) -> None:
