@@ -616,3 +616,38 @@ def test_only_a_remediation_that_changes_nothing_gets_a_button_that_is_not_red()
     (_, actions) = judgement(run, Catalogue("ko"))
     styles = {e["value"]: e.get("style") for e in actions["elements"]}
     assert styles == {"maintenance on": "danger", "backup": None}
+
+
+def test_cases_follow_what_a_check_saw_not_the_wording_of_its_sentence():
+    """A case is matched on the finding's data (its `reason`, its counts), so rewording or
+    renaming a check's sentence in the catalogue cannot change which case it points to."""
+    from bot.diagnosis.flows import suggest
+    from probes.base import CheckStatus, Finding, msg
+
+    def openai(summary: str, data: dict) -> list[tuple[str, str | None]]:
+        findings = {
+            "openai_status": Finding(status=CheckStatus.OK, summary=msg("check.status.ok")),
+            "openai_key": Finding(status=CheckStatus.FAIL, summary=msg(summary), data=data),
+        }
+        return [(s.case, s.remediation) for s in suggest("openai", findings)]
+
+    assert openai("check.openai.reworded", {"reason": "insufficient_quota"}) == [
+        ("B", "ai-degraded")
+    ]
+    assert openai("check.openai.reworded", {"reason": "invalid_key"}) == [
+        ("B", "rotate-openai-key")
+    ]
+    # The sentence alone, without what it stands for, points to no case.
+    assert openai("check.openai.quota", {}) == []
+
+    def slow(summary: str, data: dict) -> list[str]:
+        finding = Finding(status=CheckStatus.WARN, summary=msg(summary), data=data)
+        ok = Finding(status=CheckStatus.OK, summary=msg("check.timing.ok"))
+        findings = {"slow_queries": finding, "site_timing": ok, "api_timing": ok}
+        return [s.case for s in suggest("performance", findings)]
+
+    assert slow("check.db.reworded", {"statements": [{"mean_ms": 900}], "slow_count": 1}) == [
+        "queries"
+    ]
+    # pg_stat_statements unavailable: the check has no answer, whatever its sentence says.
+    assert slow("check.db.reworded", {"enabled": False, "reason": "missing"}) == ["undecided"]
