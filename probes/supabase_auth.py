@@ -80,7 +80,11 @@ async def check_auth_settings(
         "mailer_autoconfirm": settings.get("mailer_autoconfirm") is True,
     }
     if not data["google"]:
-        return Finding(status=CheckStatus.FAIL, summary=msg("check.auth.google_off"), data=data)
+        return Finding(
+            status=CheckStatus.FAIL,
+            summary=msg("check.auth.google_off"),
+            data={**data, "reason": "google_off"},
+        )
     if not data["email"]:
         return Finding(status=CheckStatus.WARN, summary=msg("check.auth.email_off"), data=data)
     if data["disable_signup"]:
@@ -137,16 +141,22 @@ async def check_auth_signin(
     data["api_error"] = error
     code = error.get("code", "")
     if answer.status == 400 and code in _INVALID_CREDENTIALS:
-        return Finding(status=CheckStatus.FAIL, summary=msg("check.auth.signin_invalid"), data=data)
+        return Finding(
+            status=CheckStatus.FAIL,
+            summary=msg("check.auth.signin_invalid"),
+            data={**data, "reason": "invalid_credentials"},
+        )
     if answer.status == 429:
         return Finding(
-            status=CheckStatus.WARN, summary=msg("check.auth.signin_rate_limited"), data=data
+            status=CheckStatus.WARN,
+            summary=msg("check.auth.signin_rate_limited"),
+            data={**data, "reason": "rate_limited"},
         )
     if answer.status in (400, 403, 422):
         return Finding(
             status=CheckStatus.FAIL,
             summary=msg("check.auth.signin_rejected", code=code or str(answer.status)),
-            data=data,
+            data={**data, "reason": "signin_rejected"},
         )
     return _auth_error(answer, anon_key, password)
 
@@ -157,13 +167,21 @@ def _auth_error(answer: Answer, *secrets: str) -> Finding:
         return Finding(
             status=CheckStatus.FAIL,
             summary=msg("check.auth.key_rejected", code=answer.status),
-            data={"http_status": answer.status, "api_error": answer.error_fields(secrets)},
+            data={
+                "http_status": answer.status,
+                "api_error": answer.error_fields(secrets),
+                "reason": "key_rejected",
+            },
         )
     if answer.status >= 500:
         return Finding(
             status=CheckStatus.FAIL,
             summary=msg("check.auth.unhealthy", code=answer.status),
-            data={"http_status": answer.status, "api_error": answer.error_fields(secrets)},
+            data={
+                "http_status": answer.status,
+                "api_error": answer.error_fields(secrets),
+                "reason": "unhealthy",
+            },
         )
     return status_finding(answer, secrets=secrets)
 

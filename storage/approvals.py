@@ -27,16 +27,6 @@ class State(StrEnum):
     CANCELLED = "cancelled"
 
 
-PENDING = State.PENDING
-EXECUTING = State.EXECUTING
-SUCCEEDED = State.SUCCEEDED
-FAILED = State.FAILED
-DENIED = State.DENIED
-EXPIRED = State.EXPIRED
-INTERRUPTED = State.INTERRUPTED
-CANCELLED = State.CANCELLED
-
-
 def create(session: Session, **fields: Any) -> ApprovalRequest:
     request = ApprovalRequest(**fields)
     session.add(request)
@@ -52,8 +42,8 @@ def transition(
     session: Session,
     *,
     request_id: int,
-    from_state: str,
-    to_state: str,
+    from_state: State,
+    to_state: State,
     not_expired_at: datetime | None = None,
     **values: Any,
 ) -> bool:
@@ -80,13 +70,15 @@ def pending_expired(session: Session, *, now: datetime) -> Sequence[ApprovalRequ
     """Pending requests past their expiry."""
     return session.scalars(
         select(ApprovalRequest).where(
-            ApprovalRequest.state == PENDING, ApprovalRequest.expires_at <= now
+            ApprovalRequest.state == State.PENDING, ApprovalRequest.expires_at <= now
         )
     ).all()
 
 
 def executing(session: Session) -> Sequence[ApprovalRequest]:
-    return session.scalars(select(ApprovalRequest).where(ApprovalRequest.state == EXECUTING)).all()
+    return session.scalars(
+        select(ApprovalRequest).where(ApprovalRequest.state == State.EXECUTING)
+    ).all()
 
 
 def for_incident(session: Session, *, incident_id: int) -> Sequence[ApprovalRequest]:
@@ -102,7 +94,7 @@ def pending_for(
 ) -> Sequence[ApprovalRequest]:
     """The incident's requests still waiting for a decision (of one action, when given)."""
     query = select(ApprovalRequest).where(
-        ApprovalRequest.incident_id == incident_id, ApprovalRequest.state == PENDING
+        ApprovalRequest.incident_id == incident_id, ApprovalRequest.state == State.PENDING
     )
     if action is not None:
         query = query.where(ApprovalRequest.action == action)

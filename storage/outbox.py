@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
@@ -15,7 +16,14 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.models import OutboxMessage
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+class State(StrEnum):
+    """pending -> sent (Slack took it) | failed (Slack refused it for good, or it was given up)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
 
 _TABLE = cast(Table, OutboxMessage.__table__)
 _COLUMNS = _TABLE.c
@@ -27,7 +35,7 @@ _HAS_EARLIER = (
     select(_EARLIER.id)
     .where(
         _EARLIER.queue == OutboxMessage.queue,
-        _EARLIER.status == PENDING,
+        _EARLIER.status == State.PENDING,
         _EARLIER.id < OutboxMessage.id,
     )
     .exists()
@@ -36,7 +44,7 @@ _DUE = (
     select(OutboxMessage)
     .where(
         OutboxMessage.target == bindparam("target"),
-        OutboxMessage.status == PENDING,
+        OutboxMessage.status == State.PENDING,
         ~_HAS_EARLIER,
         OutboxMessage.next_attempt_at <= bindparam("now"),
         or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < bindparam("now")),
@@ -50,7 +58,7 @@ _LEASE = (
     update(_TABLE)
     .where(
         _COLUMNS.id == bindparam("message_id"),
-        _COLUMNS.status == PENDING,
+        _COLUMNS.status == State.PENDING,
         or_(_COLUMNS.lease_until.is_(None), _COLUMNS.lease_until < bindparam("now")),
     )
     .values(lease_until=bindparam("until"), attempts=_COLUMNS.attempts + 1)
@@ -58,7 +66,7 @@ _LEASE = (
 )
 _SET = update(_TABLE).where(_COLUMNS.id == bindparam("message_id"))
 _SENT = _SET.values(
-    status=SENT,
+    status=State.SENT,
     done_at=bindparam("at"),
     lease_until=None,
     result=bindparam("result"),
@@ -68,7 +76,7 @@ _RESCHEDULE = _SET.values(
     lease_until=None, last_error=bindparam("error"), next_attempt_at=bindparam("next_at")
 )
 _FAILED = _SET.values(
-    status=FAILED, done_at=bindparam("at"), lease_until=None, last_error=bindparam("error")
+    status=State.FAILED, done_at=bindparam("at"), lease_until=None, last_error=bindparam("error")
 )
 
 
@@ -92,7 +100,7 @@ def enqueue(
                 "target": target,
                 "op": op,
                 "payload": payload,
-                "status": PENDING,
+                "status": State.PENDING,
                 "attempts": 0,
                 "created_at": at,
                 "next_attempt_at": not_before or at,
@@ -147,7 +155,7 @@ def mark_failed(session: Session, *, message_id: int, error: str, at: datetime) 
 def next_due_at(session: Session) -> datetime | None:
     """When the earliest pending message falls due."""
     return session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == State.PENDING)
     )
 
 
@@ -163,6 +171,6 @@ def pending_in(session: Session, *, queue: str) -> Sequence[OutboxMessage]:
     """A queue's pending messages, in order."""
     return session.scalars(
         select(OutboxMessage)
-        .where(and_(OutboxMessage.queue == queue, OutboxMessage.status == PENDING))
+        .where(and_(OutboxMessage.queue == queue, OutboxMessage.status == State.PENDING))
         .order_by(OutboxMessage.id)
     ).all()

@@ -551,3 +551,103 @@ def test_contacts_lists_the_runbook_table_with_live_status(make_bot):
     ):
         assert expected in text
     assert "🟢" in text and "🔴" in text and "⚪" in text  # ok, outage, unreachable
+
+
+def _diagnosis_buttons(bot, channel) -> dict[int, list[str]]:
+    """The action ids of each diagnosis message's buttons, by run id."""
+    found: dict[int, list[str]] = {}
+    for post in bot.slack.posts(channel):
+        for block in post.get("blocks") or []:
+            block_id = str(block.get("block_id", ""))
+            if block["type"] == "actions" and block_id.startswith("diagnosis."):
+                run_id = int(block_id.split(".")[1])
+                found[run_id] = [element["action_id"] for element in block["elements"]]
+    return found
+
+
+def test_the_jwt_form_is_offered_where_the_catalogue_says_auth_and_triage(bot):
+    # 상황 4 경우 C (JWT 시크릿 문제) is the scenario's own fact, not a name in the renderer.
+    assert [s.key for s in SCENARIOS if s.jwt_inspection] == ["auth"]
+    channel = declare(bot)
+    for scenario in ("auth", "outage", "triage"):
+        ack(bot.command(f"diagnose {scenario}", channel=channel))
+        bot.settle(timeout=30)
+    with bot.store.read() as session:
+        runs = {diagnoses.get_run(session, run_id=n).scenario: n for n in (1, 2, 3)}
+    buttons = _diagnosis_buttons(bot, channel)
+    assert "ailex.jwt" in buttons[runs["auth"]]
+    assert "ailex.jwt" in buttons[runs["triage"]]
+    assert "ailex.jwt" not in buttons.get(runs["outage"], [])
+
+
+def test_only_a_remediation_that_changes_nothing_gets_a_button_that_is_not_red():
+    from bot.approvals.catalogue import ACTIONS
+    from bot.diagnosis.blocks import judgement
+    from bot.diagnosis.flows import Suggestion
+    from bot.incidents.vocabulary import EventKind
+    from bot.messages import Catalogue
+    from probes.base import msg
+    from storage.models import DiagnosisRun
+
+    # The backup's special cases are the catalogue's: no approval, a plain button, its event.
+    assert [key for key, action in ACTIONS.items() if not action.destructive] == ["backup"]
+    assert [key for key, action in ACTIONS.items() if not action.needs_approval] == ["backup"]
+    assert ACTIONS["backup"].done_event == EventKind.BACKUP
+    assert {a.done_event for k, a in ACTIONS.items() if k != "backup"} == {
+        EventKind.REMEDIATION_EXECUTED
+    }
+    suggestions = [
+        Suggestion(
+            scenario="data-loss",
+            case=case,
+            remediation=remediation,
+            argument=argument,
+            offered=True,
+            reason=msg(f"case.data-loss.{case}"),
+        )
+        for case, remediation, argument in (
+            ("pause", "maintenance", "on"),
+            ("backup", "backup", None),
+        )
+    ]
+    run = DiagnosisRun(
+        id=7, scenario="data-loss", suggestions=[s.model_dump() for s in suggestions]
+    )
+    (_, actions) = judgement(run, Catalogue("ko"))
+    styles = {e["value"]: e.get("style") for e in actions["elements"]}
+    assert styles == {"maintenance on": "danger", "backup": None}
+
+
+def test_cases_follow_what_a_check_saw_not_the_wording_of_its_sentence():
+    """A case is matched on the finding's data (its `reason`, its counts), so rewording or
+    renaming a check's sentence in the catalogue cannot change which case it points to."""
+    from bot.diagnosis.flows import suggest
+    from probes.base import CheckStatus, Finding, msg
+
+    def openai(summary: str, data: dict) -> list[tuple[str, str | None]]:
+        findings = {
+            "openai_status": Finding(status=CheckStatus.OK, summary=msg("check.status.ok")),
+            "openai_key": Finding(status=CheckStatus.FAIL, summary=msg(summary), data=data),
+        }
+        return [(s.case, s.remediation) for s in suggest("openai", findings)]
+
+    assert openai("check.openai.reworded", {"reason": "insufficient_quota"}) == [
+        ("B", "ai-degraded")
+    ]
+    assert openai("check.openai.reworded", {"reason": "invalid_key"}) == [
+        ("B", "rotate-openai-key")
+    ]
+    # The sentence alone, without what it stands for, points to no case.
+    assert openai("check.openai.quota", {}) == []
+
+    def slow(summary: str, data: dict) -> list[str]:
+        finding = Finding(status=CheckStatus.WARN, summary=msg(summary), data=data)
+        ok = Finding(status=CheckStatus.OK, summary=msg("check.timing.ok"))
+        findings = {"slow_queries": finding, "site_timing": ok, "api_timing": ok}
+        return [s.case for s in suggest("performance", findings)]
+
+    assert slow("check.db.reworded", {"statements": [{"mean_ms": 900}], "slow_count": 1}) == [
+        "queries"
+    ]
+    # pg_stat_statements unavailable: the check has no answer, whatever its sentence says.
+    assert slow("check.db.reworded", {"enabled": False, "reason": "missing"}) == ["undecided"]

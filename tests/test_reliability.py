@@ -311,3 +311,22 @@ def test_a_console_sharing_the_store_never_takes_the_real_slacks_messages(make_b
             console.close()
     bot.settle()
     assert any("진짜 Slack으로" in (m["text"] or "") for m in bot.slack.posts(channel))
+
+
+def test_every_outbox_operation_has_one_name_and_its_code():
+    """What a flow may enqueue is an `Operation`; each one has its Slack code, once."""
+    from bot.slack.operations import SlackOperations
+    from bot.slack.outbox import Operation
+
+    class Registry:
+        def __init__(self) -> None:
+            self.ops: list[object] = []
+
+        def register(self, op: object, call: object) -> None:
+            assert callable(call)
+            self.ops.append(op)
+
+    registry = Registry()
+    SlackOperations(store=None, renderer=None, clock=None, approvers=[]).register(registry)  # type: ignore[arg-type]
+    assert all(isinstance(op, Operation) for op in registry.ops)
+    assert sorted(registry.ops) == sorted(Operation)

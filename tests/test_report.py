@@ -504,3 +504,53 @@ def test_diagnosis_counts_keep_errors_apart_from_failures_in_both_languages():
     assert status_counts(counts, Catalogue("ko")) == "오류 1 · 설정 없음 4"
     assert status_counts(counts, Catalogue("en")) == "errors 1 · not configured 4"
     assert status_counts({}, Catalogue("ko")) == "-"
+
+
+def test_a_diagnosis_result_names_its_own_case_where_a_letter_has_two(make_bot):
+    """상황 3 has two cases B (out of credit, expired key): the timeline says which one."""
+    from bot.incidents.timeline import describe
+    from bot.messages import Catalogue
+    from tests.fakes.openai import FakeOpenAI
+    from tests.fakes.statuspage import FakeStatusPage
+
+    with FakeOpenAI() as openai, FakeStatusPage("OpenAI") as status:
+        openai.mode = "quota"
+        bot = make_bot(
+            OPENAI_BASE_URL=f"{openai.url}/v1",
+            OPENAI_API_KEY=openai.key,
+            AILEX_STATUSPAGE_OPENAI=status.url,
+        )
+        channel = declare(bot)
+        ack(bot.command("diagnose openai", channel=channel))
+        bot.settle(timeout=30)
+    (result,) = [e for e in _events(bot) if e.kind == "diagnosis_result"]
+    line = describe(result, Catalogue("ko"))
+    assert "경우 B: 잔액 부족" in line, line
+    assert "API 키 만료" not in line
+
+
+def test_a_diagnosis_result_recorded_before_its_case_sentence_was_kept_still_reads():
+    """Events stored by earlier versions name the case by letter only (or in the summary)."""
+    from bot.incidents.timeline import diagnosis_verdict
+    from bot.messages import Catalogue
+
+    t = Catalogue("ko")
+    counts = {"fail": 1, "ok": 2}
+    by_letter = diagnosis_verdict({"scenario": "outage", "counts": counts, "case": "A"}, t)
+    assert "경우 A: 최근 배포 이후 발생" in by_letter
+    in_summary = diagnosis_verdict(
+        {
+            "scenario": "database",
+            "counts": counts,
+            "summary": {"key": "diagnosis.result_summary", "params": {"case": "C"}},
+        },
+        t,
+    )
+    assert "경우 C: DB 용량 초과" in in_summary
+    # A letter two cases share cannot say which: no sentence rather than the wrong one.
+    ambiguous = diagnosis_verdict({"scenario": "openai", "counts": counts, "case": "B"}, t)
+    assert "경우 B" not in ambiguous
+    for none in ("-", None):
+        assert "경우" not in diagnosis_verdict(
+            {"scenario": "outage", "counts": counts, "case": none}, t
+        )

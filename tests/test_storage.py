@@ -198,3 +198,24 @@ def test_concurrent_writers_never_hit_database_is_locked(store):
     assert errors == []
     with store.read() as session:
         assert len(timeline.for_incident(session, incident_id=incident_id)) == 400
+
+
+def test_outbox_and_approval_states_are_one_enum_each(store):
+    from storage import approvals
+
+    assert [s.value for s in outbox.State] == ["pending", "sent", "failed"]
+    assert {s.value for s in approvals.State} == {
+        "pending", "executing", "succeeded", "failed",
+        "denied", "expired", "interrupted", "cancelled",
+    }  # fmt: skip
+    # The enum is the one name of a state: no module-level copies to drift from it.
+    for name in ("PENDING", "SENT", "FAILED"):
+        assert not hasattr(outbox, name)
+    for state in approvals.State:
+        assert not hasattr(approvals, state.name)
+    with store.write() as session:
+        sent = outbox.enqueue(session, queue="q", op="a", payload={}, at=T0)
+        outbox.enqueue(session, queue="q", op="b", payload={}, at=T0)
+        outbox.mark_sent(session, message_id=sent, at=T0, result=None)
+    with store.read() as session:
+        assert outbox.counts(session) == {outbox.State.SENT: 1, outbox.State.PENDING: 1}

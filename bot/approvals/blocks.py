@@ -9,18 +9,18 @@ from bot.messages import Catalogue
 from bot.slack.ids import ActionId
 from bot.text import escape, fmt_time
 from remediations.base import Outcome, Preview
-from storage import approvals as states
+from storage.approvals import State
 from storage.models import ApprovalRequest
 
 STATE_EMOJI: dict[str, str] = {
-    states.PENDING: "🟡",
-    states.EXECUTING: "⏳",
-    states.SUCCEEDED: "✅",
-    states.FAILED: "❌",
-    states.DENIED: "✖️",
-    states.EXPIRED: "⌛",
-    states.INTERRUPTED: "⚠️",
-    states.CANCELLED: "🚫",
+    State.PENDING: "🟡",
+    State.EXECUTING: "⏳",
+    State.SUCCEEDED: "✅",
+    State.FAILED: "❌",
+    State.DENIED: "✖️",
+    State.EXPIRED: "⌛",
+    State.INTERRUPTED: "⚠️",
+    State.CANCELLED: "🚫",
 }
 MAX_DETAIL_LINES = 40
 
@@ -60,7 +60,7 @@ def render_request(
     emoji = STATE_EMOJI.get(request.state, "•")
     decided = fmt_time(request.decided_at, zone, since=since) if request.decided_at else ""
     finished = fmt_time(request.finished_at, zone, since=since) if request.finished_at else ""
-    if request.state == states.PENDING:
+    if request.state == State.PENDING:
         blocks.append(
             actions(
                 button(t("approval.approve"), ActionId.APPROVE, str(request.id), style="primary"),

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.incidents.flows import UserError
+from bot.incidents.vocabulary import EventKind
 from bot.settings import Settings, is_set
 from bot.text import closest, escape
 from remediations.base import Outcome, Preview
@@ -23,7 +24,15 @@ class Action:
     key: str
     preview: PreviewFn
     execute: ExecuteFn
+    # Waits for a second person's approval; one that needs none runs at once when asked.
     needs_approval: bool = True
+    # Changes or removes something (a red button); one that only adds (a backup) does not.
+    destructive: bool = True
+    # A site switch, `on` or `off`: turning it back off is allowed after the incident is
+    # resolved, and one left on is mentioned when resolving.
+    switch: bool = False
+    # What the timeline calls it once it ran.
+    done_event: EventKind = EventKind.REMEDIATION_EXECUTED
     # The approver pastes a secret (the new OpenAI key) into a form when approving.
     secret_at_approval: bool = False
     # A free-text reason is required (and asked for in a form when missing).
@@ -181,8 +190,8 @@ ACTIONS: dict[str, Action] = {
             requires=_VERCEL,
             max_words=None,
         ),
-        Action("maintenance", *_MAINTENANCE, requires=_EDGE, max_words=1),
-        Action("ai-degraded", *_AI_DEGRADED, requires=_EDGE, max_words=1),
+        Action("maintenance", *_MAINTENANCE, switch=True, requires=_EDGE, max_words=1),
+        Action("ai-degraded", *_AI_DEGRADED, switch=True, requires=_EDGE, max_words=1),
         Action(
             "rotate-openai-key",
             _rotate_preview,
@@ -191,10 +200,19 @@ ACTIONS: dict[str, Action] = {
             requires=_VERCEL,
         ),
         Action(
-            "backup", _backup_preview, _backup_execute, needs_approval=False, requires=_DATABASE
+            "backup",
+            _backup_preview,
+            _backup_execute,
+            needs_approval=False,
+            destructive=False,
+            done_event=EventKind.BACKUP,
+            requires=_DATABASE,
         ),
     )
 }
+
+# The site switches (action keys) whose `on` an incident may leave behind.
+SWITCHES = tuple(key for key, action in ACTIONS.items() if action.switch)
 
 _ALIASES = {
     "롤백": "rollback",
@@ -222,7 +240,7 @@ def undoes(action: Action, argument: str | None) -> bool:
     incident is resolved may still be undone."""
     from remediations.edge_flags import parse_switch
 
-    return action.key in ("maintenance", "ai-degraded") and parse_switch(argument) is False
+    return action.switch and parse_switch(argument) is False
 
 
 def check_configured(action: Action, settings: Settings) -> None:

@@ -26,14 +26,23 @@ from sqlalchemy.orm import Session
 from bot.aio import BackgroundLoop
 from bot.approvals.catalogue import Action, action_of, undoes
 from bot.clock import Clock
-from bot.incidents.flows import Actor, UserError, claim, incident_queue, record, take
+from bot.incidents.flows import (
+    Actor,
+    UserError,
+    claim,
+    incident_queue,
+    record,
+    redraw_card,
+    take,
+)
 from bot.incidents.vocabulary import EventKind
 from bot.settings import Settings
-from bot.slack.outbox import Sender
+from bot.slack.outbox import Operation, Sender
 from probes.base import CheckStatus, Msg, msg
 from remediations.base import Outcome, Preview
 from storage import Store, incidents
 from storage import approvals as queries
+from storage.approvals import State
 from storage.models import ApprovalRequest, Incident
 
 log = logging.getLogger(__name__)
@@ -166,7 +175,7 @@ class Approvals:
                 requested_at=now,
                 expires_at=now + ttl,
                 preview=preview.model_dump(mode="json"),
-                state=queries.PENDING if action.needs_approval else queries.EXECUTING,
+                state=State.PENDING if action.needs_approval else State.EXECUTING,
                 decided_by=None if action.needs_approval else actor.user_id,
                 decided_at=None if action.needs_approval else now,
                 executor=None if action.needs_approval else self._executor,
@@ -184,10 +193,11 @@ class Approvals:
             self._sender.enqueue(
                 session,
                 queue=incident_queue(incident.id),
-                op="approval.post",
+                op=Operation.APPROVAL_POST,
                 payload={"request_id": request.id},
             )
-            self._redraw_card(session, incident.id)
+            # The card shows what waits for approval and what was done last.
+            redraw_card(self._sender, session, incident.id)
             return request.id
 
     def check_not_pending(self, *, incident_id: int, action: Action, actor: Actor) -> None:
@@ -207,7 +217,7 @@ class Approvals:
     def check_approver(self, request: ApprovalRequest, user: str) -> None:
         """Raise Refused when this user may not approve this request now."""
         now = self._clock()
-        if request.state != queries.PENDING:
+        if request.state != State.PENDING:
             raise Refused(f"approval.refused.{request.state}", id=request.id)
         if request.expires_at <= now:
             self._expire(request.id)
@@ -254,7 +264,7 @@ class Approvals:
         self._decide(
             request,
             actor,
-            to_state=queries.EXECUTING,
+            to_state=State.EXECUTING,
             kind=EventKind.REMEDIATION_APPROVED,
             not_expired_at=now,
             decided_by=actor.user_id,
@@ -266,7 +276,7 @@ class Approvals:
     def execute(self, request_id: int, *, secret: SecretStr | None = None) -> None:
         """Run an approved request (this process won it). Slow: call it after the ack."""
         request = self.get(request_id)
-        if request.state != queries.EXECUTING or request.executor != self._executor:
+        if request.state != State.EXECUTING or request.executor != self._executor:
             raise Refused(f"approval.refused.{request.state}", id=request_id)
         extra: dict[str, Any] = {}
         if secret is not None:
@@ -290,7 +300,7 @@ class Approvals:
         self._decide(
             request,
             actor,
-            to_state=queries.DENIED,
+            to_state=State.DENIED,
             kind=EventKind.REMEDIATION_DENIED,
             decided_by=actor.user_id,
             decided_at=now,
@@ -302,7 +312,7 @@ class Approvals:
         request: ApprovalRequest,
         actor: Actor,
         *,
-        to_state: str,
+        to_state: State,
         kind: EventKind,
         not_expired_at: datetime | None = None,
         **values: Any,
@@ -311,7 +321,7 @@ class Approvals:
         moved it first (or it just expired), record and raise the refusal instead."""
         moved = self._move(
             request,
-            from_state=queries.PENDING,
+            from_state=State.PENDING,
             to_state=to_state,
             kind=kind,
             actor=actor.user_id,
@@ -328,8 +338,8 @@ class Approvals:
         self,
         request: ApprovalRequest,
         *,
-        from_state: str,
-        to_state: str,
+        from_state: State,
+        to_state: State,
         kind: EventKind,
         actor: str,
         not_expired_at: datetime | None = None,
@@ -356,8 +366,8 @@ class Approvals:
         session: Session,
         request: ApprovalRequest,
         *,
-        from_state: str,
-        to_state: str,
+        from_state: State,
+        to_state: State,
         kind: EventKind,
         actor: str,
         not_expired_at: datetime | None = None,
@@ -384,7 +394,7 @@ class Approvals:
                 data=self._event_data(request),
             )
             self._redraw(session, request)
-            self._redraw_card(session, request.incident_id)
+            redraw_card(self._sender, session, request.incident_id)
         return moved
 
     def cancel_pending(
@@ -400,8 +410,8 @@ class Approvals:
             if self.move_in(
                 session,
                 request,
-                from_state=queries.PENDING,
-                to_state=queries.CANCELLED,
+                from_state=State.PENDING,
+                to_state=State.CANCELLED,
                 kind=EventKind.REMEDIATION_CANCELLED,
                 actor=actor,
                 at=now,
@@ -468,12 +478,12 @@ class Approvals:
 
     def _finish(self, request: ApprovalRequest, action: Action, outcome: Outcome) -> None:
         now = self._clock()
-        state = queries.SUCCEEDED if outcome.ok else queries.FAILED
+        state = State.SUCCEEDED if outcome.ok else State.FAILED
         with self._store.write() as session:
             moved = queries.transition(
                 session,
                 request_id=request.id,
-                from_state=queries.EXECUTING,
+                from_state=State.EXECUTING,
                 to_state=state,
                 finished_at=now,
                 outcome=outcome.model_dump(mode="json"),
@@ -484,9 +494,7 @@ class Approvals:
                 queries.set_fields(
                     session, request_id=request.id, outcome=outcome.model_dump(mode="json")
                 )
-            kind = EventKind.REMEDIATION_EXECUTED if outcome.ok else EventKind.REMEDIATION_FAILED
-            if not action.needs_approval:
-                kind = EventKind.BACKUP if outcome.ok else EventKind.REMEDIATION_FAILED
+            kind = action.done_event if outcome.ok else EventKind.REMEDIATION_FAILED
             record(
                 session,
                 incident_id=request.incident_id,
@@ -497,13 +505,7 @@ class Approvals:
             )
             self._redraw(session, request)
             # The card's phase moves to 복구 확인 once something has been done.
-            self._sender.enqueue(
-                session,
-                queue=incident_queue(request.incident_id),
-                op="card.update",
-                payload={"incident_id": request.incident_id},
-                coalesce=True,
-            )
+            redraw_card(self._sender, session, request.incident_id)
         self._sender.kick(incident_queue(request.incident_id))
 
     # -- time ---------------------------------------------------------------------------------
@@ -520,8 +522,8 @@ class Approvals:
             return False
         return self._move(
             request,
-            from_state=queries.PENDING,
-            to_state=queries.EXPIRED,
+            from_state=State.PENDING,
+            to_state=State.EXPIRED,
             kind=EventKind.REMEDIATION_EXPIRED,
             actor="bot",
             finished_at=now,
@@ -547,8 +549,8 @@ class Approvals:
                 continue
             marked += self._move(
                 request,
-                from_state=queries.EXECUTING,
-                to_state=queries.INTERRUPTED,
+                from_state=State.EXECUTING,
+                to_state=State.INTERRUPTED,
                 kind=EventKind.REMEDIATION_INTERRUPTED,
                 actor="bot",
                 finished_at=now,
@@ -576,21 +578,11 @@ class Approvals:
                 data=self._event_data(request, refusal.message),
             )
 
-    def _redraw_card(self, session: Any, incident_id: int) -> None:
-        """The card shows what waits for approval and what was done last."""
-        self._sender.enqueue(
-            session,
-            queue=incident_queue(incident_id),
-            op="card.update",
-            payload={"incident_id": incident_id},
-            coalesce=True,
-        )
-
     def _redraw(self, session: Any, request: ApprovalRequest) -> None:
         self._sender.enqueue(
             session,
             queue=incident_queue(request.incident_id),
-            op="approval.update",
+            op=Operation.APPROVAL_UPDATE,
             payload={"request_id": request.id},
             coalesce=True,
         )

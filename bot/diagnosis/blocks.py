@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.diagnosis.scenarios import TRIAGE
+from bot.approvals.catalogue import ACTIONS
+from bot.diagnosis.flows import Suggestion
+from bot.diagnosis.scenarios import TRIAGE, offers_jwt_inspection
 from bot.incidents.blocks import Blocks, actions, button, context, header, section
 from bot.messages import Catalogue
 from bot.slack.ids import ActionId
@@ -58,42 +60,34 @@ def render_run(
 
 def judgement(run: DiagnosisRun, t: Catalogue) -> Blocks:
     """The runbook cases the findings point to, and buttons for the remediations offered."""
-    suggestions: list[dict[str, Any]] = list(run.suggestions or [])
+    suggestions = [Suggestion.model_validate(raw) for raw in run.suggestions or []]
     if not suggestions:
         return [section(t("diagnosis.no_case"))]
     lines = [f"*{t('diagnosis.judgement')}*"]
     buttons: list[dict[str, Any]] = []
     seen: set[str] = set()
     for suggestion in suggestions:
-        reason = t.render(Msg.model_validate(suggestion["reason"]), user_text=escape)
+        reason = t.render(suggestion.reason, user_text=escape)
         if run.scenario == TRIAGE:
-            scenario_name = t("scenario." + suggestion["scenario"])
-            reason = f"{scenario_name} · {reason}"
+            reason = f"{t('scenario.' + suggestion.scenario)} · {reason}"
         lines.append(f"• {reason}")
-        command = _command(suggestion)
-        if command and command not in seen and len(buttons) < 5:
+        command, remediation = suggestion.command, suggestion.remediation
+        if command and remediation and command not in seen and len(buttons) < 5:
             seen.add(command)
             buttons.append(
                 button(
-                    t("diagnosis.button", action=t(f"action.{suggestion['remediation']}")),
+                    t("diagnosis.button", action=t(f"action.{remediation}")),
                     ActionId.REMEDIATE,
                     command,
-                    style="danger" if suggestion["remediation"] != "backup" else None,
+                    style="danger" if ACTIONS[remediation].destructive else None,
                 )
             )
     blocks: Blocks = [section("\n".join(lines))]
-    if run.scenario in ("auth", TRIAGE):
+    if offers_jwt_inspection(run.scenario):
         buttons.append(button(t("diagnosis.button_jwt"), ActionId.JWT, str(run.id)))
     if buttons:
         blocks.append(actions(*buttons, block_id=f"diagnosis.{run.id}"))
     return blocks
-
-
-def _command(suggestion: dict[str, Any]) -> str | None:
-    if not (suggestion.get("remediation") and suggestion.get("offered")):
-        return None
-    argument = suggestion.get("argument")
-    return f"{suggestion['remediation']} {argument}" if argument else suggestion["remediation"]
 
 
 def render_plain(run: DiagnosisRun, results: Sequence[CheckResult], t: Catalogue) -> str:

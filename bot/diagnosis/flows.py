@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from bot.aio import BackgroundLoop
 from bot.clock import Clock
 from bot.diagnosis.scenarios import (
@@ -30,11 +32,11 @@ from bot.diagnosis.scenarios import (
     scenarios_of,
     strength,
 )
-from bot.incidents.flows import Actor, UserError, claim, record
+from bot.incidents.flows import Actor, UserError, claim, incident_queue, record, redraw_card
 from bot.incidents.vocabulary import EventKind
 from bot.messages import Catalogue
 from bot.settings import Settings
-from bot.slack.outbox import Sender
+from bot.slack.outbox import Operation, Sender
 from bot.text import closest, escape
 from probes.base import CheckStatus, Finding, Msg, msg
 from storage import Store, diagnoses
@@ -54,15 +56,17 @@ class CheckOutcome:
     duration_ms: int
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """A runbook case the findings point to, and the remediation it offers (if any)."""
+class Suggestion(BaseModel):
+    """A runbook case the findings point to, and the remediation it offers (if any). Stored
+    with its run as it is (`model_dump`), read back by the Slack message (`model_validate`)."""
+
+    model_config = ConfigDict(frozen=True)
 
     scenario: str
     case: str
-    remediation: str | None
-    argument: str | None
-    offered: bool
+    remediation: str | None = None
+    argument: str | None = None
+    offered: bool = False
     reason: Msg
 
     @property
@@ -373,21 +377,15 @@ class Diagnoses:
                 self._sender.enqueue(
                     session,
                     queue=diagnosis_queue(run.id),
-                    op="diagnosis.post",
+                    op=Operation.DIAGNOSIS_POST,
                     payload={"run_id": run.id},
                 )
                 # The card's phase moves to 초기 대응.
-                self._sender.enqueue(
-                    session,
-                    queue=f"incident:{incident.id}",
-                    op="card.update",
-                    payload={"incident_id": incident.id},
-                    coalesce=True,
-                )
+                redraw_card(self._sender, session, incident.id)
             run_id = run.id
         if incident is not None:
             self._sender.kick(diagnosis_queue(run_id))
-            self._sender.kick(f"incident:{incident.id}")
+            self._sender.kick(incident_queue(incident.id))
         return run_id
 
     def run(self, run_id: int) -> Diagnosis:
@@ -431,24 +429,14 @@ class Diagnoses:
         self._sender.enqueue(
             session,
             queue=diagnosis_queue(run_id),
-            op="diagnosis.update",
+            op=Operation.DIAGNOSIS_UPDATE,
             payload={"run_id": run_id},
             coalesce=True,
         )
 
     def _finish(self, run_id: int, incident_id: int | None, diagnosis: Diagnosis) -> None:
         now = self._clock()
-        suggestions = [
-            {
-                "scenario": s.scenario,
-                "case": s.case,
-                "remediation": s.remediation,
-                "argument": s.argument,
-                "offered": s.offered,
-                "reason": s.reason.model_dump(),
-            }
-            for s in diagnosis.suggestions
-        ]
+        suggestions = [s.model_dump() for s in diagnosis.suggestions]
         with self._store.write() as session:
             diagnoses.finish_run(
                 session,
@@ -473,6 +461,8 @@ class Diagnoses:
                         "counts": counts,
                         "case": first.case if first else None,
                         "case_scenario": first.scenario if first else None,
+                        # The case's own sentence (a letter may have several: 상황 3 경우 B).
+                        "case_reason": first.reason.model_dump() if first else None,
                         "summary": msg(
                             "diagnosis.result_summary",
                             failed=counts.get("fail", 0) + counts.get("error", 0),
@@ -484,23 +474,17 @@ class Diagnoses:
                 )
                 self._redraw(session, run_id)
                 # The card shows the last diagnosis' verdict.
-                self._sender.enqueue(
-                    session,
-                    queue=f"incident:{incident_id}",
-                    op="card.update",
-                    payload={"incident_id": incident_id},
-                    coalesce=True,
-                )
+                redraw_card(self._sender, session, incident_id)
             else:
                 self._sender.enqueue(
                     session,
                     queue=diagnosis_queue(run_id),
-                    op="diagnosis.respond",
+                    op=Operation.DIAGNOSIS_RESPOND,
                     payload={"run_id": run_id},
                 )
         self._sender.kick(diagnosis_queue(run_id))
         if incident_id is not None:
-            self._sender.kick(f"incident:{incident_id}")
+            self._sender.kick(incident_queue(incident_id))
 
 
 def load_baseline(session: Any, *, before: Any = None) -> Baseline | None:

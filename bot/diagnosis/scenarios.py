@@ -216,12 +216,12 @@ def datum(findings: Findings, check: str, key: str) -> object:
     return finding.data.get(key) if finding else None
 
 
-def said(check: str, *keys: str) -> Callable[[Findings], bool]:
-    """The check's summary is one of these sentences."""
+def reported(check: str, *reasons: str) -> Callable[[Findings], bool]:
+    """The check reports one of these reasons (its finding's `data["reason"]`: what it saw,
+    never how a sentence about it is worded)."""
 
     def predicate(findings: Findings) -> bool:
-        finding = findings.get(check)
-        return finding is not None and finding.summary.key in keys
+        return datum(findings, check, "reason") in reasons
 
     return predicate
 
@@ -234,27 +234,22 @@ def always(_: Findings) -> bool:
     return True
 
 
-# Sentences of checks that ran but have no answer to judge by.
-INCONCLUSIVE = frozenset(
-    {
-        "check.data.first_snapshot",
-        "check.data.no_tables",
-        "check.db.statements_missing",
-        "check.db.statements_not_loaded",
-        "check.db.statements_empty",
-    }
-)
+# Checks that can run and still have no answer to judge by, and how their data shows it: no
+# snapshot to compare with (or no table to count), pg_stat_statements unavailable or empty.
+NO_ANSWER: dict[str, Callable[[Finding], bool]] = {
+    "table_counts": lambda f: f.data.get("first_snapshot") is True or not f.data.get("counts"),
+    "slow_queries": lambda f: f.data.get("enabled") is False or f.data.get("statements") == [],
+}
 ANSWERED = (CheckStatus.OK, CheckStatus.WARN, CheckStatus.FAIL)
 
 
 def decisive(findings: Findings, check: str) -> bool:
     """The check ran and gave an answer a case can be judged by."""
     finding = findings.get(check)
-    return (
-        finding is not None
-        and finding.status in ANSWERED
-        and finding.summary.key not in INCONCLUSIVE
-    )
+    if finding is None or finding.status not in ANSWERED:
+        return False
+    no_answer = NO_ANSWER.get(check)
+    return no_answer is None or not no_answer(finding)
 
 
 def auth_on_status_page(findings: Findings) -> bool:
@@ -297,6 +292,8 @@ class Scenario:
     situation: int  # the runbook's 상황 number
     checks: tuple[str, ...]
     cases: tuple[Case, ...] = field(default_factory=tuple)
+    # Its message offers to inspect a pasted JWT (상황 4 경우 C: JWT 시크릿 문제).
+    jwt_inspection: bool = False
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -355,7 +352,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             # 경우 A: OpenAI 서비스 장애 -> "일시적으로 AI 기능을 사용할 수 없습니다" 안내
             Case(
                 "A",
-                any_of(troubled("openai_status"), said("openai_key", "check.openai.server_error")),
+                any_of(troubled("openai_status"), reported("openai_key", "server_error")),
                 ("openai_status", "openai_key"),
                 "ai-degraded",
                 "on",
@@ -364,7 +361,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             # 똑같이 실패하므로 키 교체는 권하지 않는다.
             Case(
                 "B",
-                said("openai_key", "check.openai.quota"),
+                reported("openai_key", "insufficient_quota"),
                 ("openai_key",),
                 "ai-degraded",
                 "on",
@@ -373,14 +370,14 @@ SCENARIOS: tuple[Scenario, ...] = (
             # 경우 B, 키 만료(거부): 키 재생성, Vercel 환경변수 교체, 재배포
             Case(
                 "B",
-                said("openai_key", "check.openai.key_invalid"),
+                reported("openai_key", "invalid_key"),
                 ("openai_key",),
                 "rotate-openai-key",
                 variant="key",
             ),
             # 경우 C: 비용 폭증 (비정상적 사용) -> Hard Limit 낮춤, 과다 사용자/엔드포인트 확인,
             # 해당 사용자 rate limit 강화 또는 정지. 요청 한도 초과(429)가 그 신호다.
-            Case("C", said("openai_key", "check.openai.rate_limited"), ("openai_key",)),
+            Case("C", reported("openai_key", "rate_limited"), ("openai_key",)),
         ),
     ),
     Scenario(
@@ -395,18 +392,19 @@ SCENARIOS: tuple[Scenario, ...] = (
                 ("auth_health", "supabase_status"),
             ),
             # 경우 B: Google OAuth 설정 문제
-            Case("B", said("auth_settings", "check.auth.google_off"), ("auth_settings",)),
+            Case("B", reported("auth_settings", "google_off"), ("auth_settings",)),
             # 경우 C: JWT 시크릿 문제 (키가 거절되거나 발급된 토큰이 이상함)
             Case(
                 "C",
                 any_of(
-                    said("auth_health", "check.auth.key_rejected"),
-                    said("auth_settings", "check.auth.key_rejected"),
-                    said("auth_signin", "check.auth.signin_rejected", "check.auth.key_rejected"),
+                    reported("auth_health", "key_rejected"),
+                    reported("auth_settings", "key_rejected"),
+                    reported("auth_signin", "signin_rejected", "key_rejected"),
                 ),
                 ("auth_health", "auth_settings", "auth_signin"),
             ),
         ),
+        jwt_inspection=True,
     ),
     Scenario(
         "performance",  # 상황 5: 성능 저하 (즉시 조치 1-4; 런북에 경우 문자가 없다)
@@ -420,7 +418,9 @@ SCENARIOS: tuple[Scenario, ...] = (
                 ("site_timing", "api_timing"),
             ),
             # 2-3. 느린 쿼리 확인, 필요시 인덱스 추가
-            Case("queries", said("slow_queries", "check.db.statements_slow"), ("slow_queries",)),
+            Case(
+                "queries", lambda f: bool(datum(f, "slow_queries", "slow_count")), ("slow_queries",)
+            ),
         ),
     ),
     Scenario(
@@ -471,6 +471,17 @@ def checks_of(key: str) -> tuple[str, ...]:
 
 def scenarios_of(key: str) -> tuple[Scenario, ...]:
     return SCENARIOS if key == TRIAGE else (BY_KEY[key],)
+
+
+def case_named(scenario: str, letter: str) -> Case | None:
+    """The scenario's case of that letter, when exactly one has it (상황 3 has two B)."""
+    found = [case for case in getattr(BY_KEY.get(scenario), "cases", ()) if case.letter == letter]
+    return found[0] if len(found) == 1 else None
+
+
+def offers_jwt_inspection(key: str) -> bool:
+    """Whether a run of this scenario (or triage) offers to inspect a JWT."""
+    return any(scenario.jwt_inspection for scenario in scenarios_of(key))
 
 
 _WEIGHTS = {CheckStatus.FAIL: 3, CheckStatus.WARN: 1, CheckStatus.ERROR: 1}

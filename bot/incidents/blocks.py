@@ -16,6 +16,7 @@ from bot.incidents.vocabulary import Phase, Status, current_phase
 from bot.messages import Catalogue
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time, status_counts
+from storage.approvals import State
 from storage.models import Incident
 
 Blocks = list[dict[str, Any]]
@@ -220,7 +221,7 @@ class Renderer:
                 lines.append(
                     t("live.last_action_site_down", id=done.id, action=name, answer=answer)
                 )
-            elif done.state == "failed":
+            elif done.state == State.FAILED:
                 lines.append(t("live.last_action_failed", id=done.id, action=name))
             else:
                 lines.append(t("live.last_action_done", id=done.id, action=name))

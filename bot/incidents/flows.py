@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.incidents.report import impact_started as impact_started_of
 from bot.incidents.vocabulary import EventKind, Severity, Status, phase_boundaries
 from bot.settings import Settings
-from bot.slack.outbox import Sender
+from bot.slack.outbox import Operation, Sender
 from bot.text import clip, escape, fmt_datetime
 from probes.base import Msg, msg
 from storage import Store, deliveries, incidents, timeline
@@ -89,6 +89,37 @@ class Actor:
 def incident_queue(incident_id: int) -> str:
     """The outbox queue of an incident's messages: they go out in order."""
     return f"incident:{incident_id}"
+
+
+def phase_queue(incident_id: int) -> str:
+    """The outbox queue of an incident's card redraws due when its phase turns over: waiting
+    for their time, they hold back none of the incident's messages."""
+    return f"{incident_queue(incident_id)}:phase"
+
+
+def redraw_card(
+    sender: Sender, session: Session, incident_id: int, *, delay: timedelta | None = None
+) -> None:
+    """Owe Slack a redraw of the incident's card, which renders the incident as it is when
+    sent (one waiting redraw stands for several); with `delay`, one at that time (a phase
+    turning over) in the incident's phase queue."""
+    payload = {"incident_id": incident_id}
+    if delay is not None:
+        sender.enqueue(
+            session,
+            queue=phase_queue(incident_id),
+            op=Operation.CARD_UPDATE,
+            payload=payload,
+            delay=delay,
+        )
+        return
+    sender.enqueue(
+        session,
+        queue=incident_queue(incident_id),
+        op=Operation.CARD_UPDATE,
+        payload=payload,
+        coalesce=True,
+    )
 
 
 def record(
@@ -261,19 +292,13 @@ class Incidents:
                     self._sender.enqueue(
                         session,
                         queue=queue,
-                        op="channel.create",
+                        op=Operation.CHANNEL_CREATE,
                         payload={**payload, "response_url": actor.response_url},
                     )
-                self._sender.enqueue(session, queue=queue, op="card.post", payload=payload)
+                self._sender.enqueue(session, queue=queue, op=Operation.CARD_POST, payload=payload)
                 for boundary in phase_boundaries(now):
                     # Redraw the card when the runbook's phase turns over.
-                    self._sender.enqueue(
-                        session,
-                        queue=f"{queue}:phase",
-                        op="card.update",
-                        payload=payload,
-                        delay=boundary - now,
-                    )
+                    redraw_card(self._sender, session, incident.id, delay=boundary - now)
         except IntegrityError:
             # Two declarations raced for one channel; the other one won.
             raise UserError("error.already_open_race") from None
@@ -326,7 +351,7 @@ class Incidents:
                 old=old,
                 new=severity.value,
             )
-            self._redraw_card(session, incident_id)
+            redraw_card(self._sender, session, incident_id)
         self._sender.kick(incident_queue(incident_id))
         return old
 
@@ -400,7 +425,7 @@ class Incidents:
             self._sender.enqueue(
                 session,
                 queue=incident_queue(incident_id),
-                op="leftovers.post",
+                op=Operation.LEFTOVERS_POST,
                 payload={"incident_id": incident_id, "cancelled": cancelled},
             )
         self._sender.kick(incident_queue(incident_id))
@@ -443,7 +468,7 @@ class Incidents:
                     data={"from": old_status, "to": incident.status},
                 )
                 self._announce(session, incident_id, "notice.reopened", user=actor.user_id)
-                self._redraw_card(session, incident_id)
+                redraw_card(self._sender, session, incident_id)
         except IntegrityError:
             # Another incident was opened in this channel at the same moment.
             raise UserError("error.reopen_other_open_race", id=incident_id) from None
@@ -569,27 +594,18 @@ class Incidents:
         )
         if status != Status.RESOLVED:
             self._announce(session, incident.id, "notice.status", user=actor, new=status.value)
-        self._redraw_card(session, incident.id)
+        redraw_card(self._sender, session, incident.id)
 
     def _announce(self, session: Session, incident_id: int, key: str, **params: Any) -> None:
         self._sender.enqueue(
             session,
             queue=incident_queue(incident_id),
-            op="message.post",
+            op=Operation.MESSAGE_POST,
             payload={"incident_id": incident_id, "key": key, "params": params},
-        )
-
-    def _redraw_card(self, session: Session, incident_id: int) -> None:
-        self._sender.enqueue(
-            session,
-            queue=incident_queue(incident_id),
-            op="card.update",
-            payload={"incident_id": incident_id},
-            coalesce=True,
         )
 
     def _enqueue_report(self, session: Session, incident_id: int) -> None:
         queue = incident_queue(incident_id)
         payload = {"incident_id": incident_id}
-        self._sender.enqueue(session, queue=queue, op="report.message", payload=payload)
-        self._sender.enqueue(session, queue=queue, op="report.file", payload=payload)
+        self._sender.enqueue(session, queue=queue, op=Operation.REPORT_MESSAGE, payload=payload)
+        self._sender.enqueue(session, queue=queue, op=Operation.REPORT_FILE, payload=payload)

@@ -9,11 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.approvals.catalogue import SWITCHES
 from storage import approvals, diagnoses
+from storage.approvals import State
 from storage.models import ApprovalRequest, DiagnosisRun
-
-# The site switches (action keys) whose `on` an incident may leave behind.
-SWITCHES = ("maintenance", "ai-degraded")
 
 
 @dataclass
@@ -49,17 +48,17 @@ def live_state(session: Session, *, incident_id: int) -> Live:
     live = Live()
     switches: dict[str, bool] = {}
     for request in approvals.for_incident(session, incident_id=incident_id):
-        if request.state == approvals.PENDING:
+        if request.state == State.PENDING:
             live.pending.append(request)
-        elif request.state == approvals.EXECUTING:
+        elif request.state == State.EXECUTING:
             live.running.append(request)
-        elif request.state in (approvals.SUCCEEDED, approvals.FAILED):
+        elif request.state in (State.SUCCEEDED, State.FAILED):
             if live.last_done is None or _finished(request) >= _finished(live.last_done):
                 live.last_done = request
             value = (request.preview or {}).get("data", {}).get("value")
             if (
                 request.action in SWITCHES
-                and request.state == approvals.SUCCEEDED
+                and request.state == State.SUCCEEDED
                 and isinstance(value, bool)
             ):
                 switches[request.action] = value

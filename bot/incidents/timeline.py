@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.diagnosis.scenarios import case_named
 from bot.incidents.vocabulary import EventKind
 from bot.messages import Catalogue
 from bot.text import clip, fmt_datetime, status_counts
@@ -34,14 +35,18 @@ def diagnosis_verdict(data: dict[str, Any], t: Catalogue) -> str:
     counts = data.get("counts") if isinstance(data.get("counts"), dict) else {}
     assert isinstance(counts, dict)
     text = status_counts(counts, t)
+    reason = data.get("case_reason")
+    if isinstance(reason, dict):
+        return f"{text} · {t.render(Msg.model_validate(reason))}"
+    # Results recorded before the case's sentence was kept name the case by its letter (or
+    # carry it in their summary): the catalogue knows its sentence.
     case = data.get("case")
     if case is None and isinstance(data.get("summary"), dict):
-        # Results recorded before the case was kept on its own carry it in their summary.
         case = (data["summary"].get("params") or {}).get("case")
     scenario = data.get("case_scenario") or data.get("scenario")
-    key = f"case.{scenario}.{case}"
-    if case and t.has(key):
-        text += f" · {t(key)}"
+    found = case_named(str(scenario), str(case)) if case else None
+    if found is not None:
+        text += f" · {t(found.sentence(str(scenario)))}"
     return text
 
 

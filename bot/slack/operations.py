@@ -20,6 +20,7 @@ from bot.incidents.live import Live, live_state
 from bot.incidents.report import people_in, render_markdown, report_filename
 from bot.incidents.vocabulary import EventKind
 from bot.slack.client import SLACK_TIMEOUT_S, classify, slack_error
+from bot.slack.outbox import Operation, Sender
 from bot.slack.people import People, fallback
 from bot.text import escape
 from storage import Store, approvals, diagnoses, incidents, timeline
@@ -62,20 +63,20 @@ class SlackOperations:
         self._bot_user_id: str | None = None
         self._people = people
 
-    def register(self, sender: Any) -> None:
-        sender.register("channel.create", self.create_channel)
-        sender.register("card.post", self.post_card)
-        sender.register("card.update", self.update_card)
-        sender.register("message.post", self.post_message)
-        sender.register("respond", self.respond)
-        sender.register("report.message", self.post_report_message)
-        sender.register("report.file", self.upload_report_file)
-        sender.register("diagnosis.post", self.post_diagnosis)
-        sender.register("diagnosis.update", self.update_diagnosis)
-        sender.register("diagnosis.respond", self.respond_diagnosis)
-        sender.register("approval.post", self.post_approval)
-        sender.register("approval.update", self.update_approval)
-        sender.register("leftovers.post", self.post_leftovers)
+    def register(self, sender: Sender) -> None:
+        sender.register(Operation.CHANNEL_CREATE, self.create_channel)
+        sender.register(Operation.CARD_POST, self.post_card)
+        sender.register(Operation.CARD_UPDATE, self.update_card)
+        sender.register(Operation.MESSAGE_POST, self.post_message)
+        sender.register(Operation.RESPOND, self.respond)
+        sender.register(Operation.REPORT_MESSAGE, self.post_report_message)
+        sender.register(Operation.REPORT_FILE, self.upload_report_file)
+        sender.register(Operation.DIAGNOSIS_POST, self.post_diagnosis)
+        sender.register(Operation.DIAGNOSIS_UPDATE, self.update_diagnosis)
+        sender.register(Operation.DIAGNOSIS_RESPOND, self.respond_diagnosis)
+        sender.register(Operation.APPROVAL_POST, self.post_approval)
+        sender.register(Operation.APPROVAL_UPDATE, self.update_approval)
+        sender.register(Operation.LEFTOVERS_POST, self.post_leftovers)
 
     # -- helpers ------------------------------------------------------------------------------
     def _incident(self, incident_id: int) -> Incident:

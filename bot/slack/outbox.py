@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from slack_sdk import WebClient
@@ -29,11 +30,39 @@ from storage import outbox as queries
 
 log = logging.getLogger(__name__)
 
-# An operation sends one thing to Slack and returns what to keep of the answer.
-Operation = Callable[[WebClient, dict[str, Any]], dict[str, Any] | None]
+
+class Operation(StrEnum):
+    """What an outbox message asks of Slack (stored in the message's `op`)."""
+
+    CHANNEL_CREATE = "channel.create"
+    CARD_POST = "card.post"
+    CARD_UPDATE = "card.update"
+    MESSAGE_POST = "message.post"
+    RESPOND = "respond"
+    REPORT_MESSAGE = "report.message"
+    REPORT_FILE = "report.file"
+    DIAGNOSIS_POST = "diagnosis.post"
+    DIAGNOSIS_UPDATE = "diagnosis.update"
+    DIAGNOSIS_RESPOND = "diagnosis.respond"
+    APPROVAL_POST = "approval.post"
+    APPROVAL_UPDATE = "approval.update"
+    LEFTOVERS_POST = "leftovers.post"
+
+
+# An operation's code sends one thing to Slack and returns what to keep of the answer.
+Call = Callable[[WebClient, dict[str, Any]], dict[str, Any] | None]
 
 LEASE = timedelta(seconds=60)
-_SENT, _RETRY, _REFUSED = "sent", "retry", "refused"
+
+
+class _Result(StrEnum):
+    """How one attempt at a message went."""
+
+    SENT = "sent"  # Slack took it
+    RETRY = "retry"  # not this time: it holds its queue back until it is due again
+    REFUSED = "refused"  # never: marked failed, it lets its queue go on
+
+
 MAX_BACKOFF = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(hours=24)
 
@@ -66,7 +95,7 @@ class Sender:
         self._store = store
         self._client = client
         self._clock = clock
-        self._operations: dict[str, Operation] = {}
+        self._operations: dict[str, Call] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ailex-send")
         self._poll_interval = poll_interval
         self._stop = threading.Event()
@@ -81,9 +110,9 @@ class Sender:
         self._target = target
         self._flushing = 0
 
-    def register(self, op: str, operation: Operation) -> None:
-        """Name an operation that outbox messages can ask for."""
-        self._operations[op] = operation
+    def register(self, op: Operation, call: Call) -> None:
+        """Say what code does an operation that outbox messages can ask for."""
+        self._operations[op] = call
 
     # -- writing ----------------------------------------------------------------------------
     def enqueue(
@@ -91,7 +120,7 @@ class Sender:
         session: Session,
         *,
         queue: str,
-        op: str,
+        op: Operation,
         payload: dict[str, Any],
         delay: timedelta | None = None,
         coalesce: bool = False,
@@ -176,8 +205,8 @@ class Sender:
                     result = self._record(session, head, outcome)
                     # A message to retry later holds its queue back; one sent, or refused for
                     # good, lets the next one go at once.
-                    head = None if result == _RETRY else self._take_head(session, queue)
-                sent += result == _SENT
+                    head = None if result == _Result.RETRY else self._take_head(session, queue)
+                sent += result == _Result.SENT
             return sent
         finally:
             with self._locks_guard:
@@ -208,12 +237,12 @@ class Sender:
 
     def _record(
         self, session: Session, head: _Head, outcome: dict[str, Any] | BaseException | None
-    ) -> str:
-        """Record how a message went: _SENT, _RETRY (later) or _REFUSED (for good)."""
+    ) -> _Result:
+        """Record how a message went: sent, to retry later, or refused for good."""
         now = self._clock()
         if not isinstance(outcome, BaseException):
             queries.mark_sent(session, message_id=head.id, at=now, result=outcome)
-            return _SENT
+            return _Result.SENT
         failure = classify(outcome)
         if failure.transient and now - head.created_at < GIVE_UP_AFTER:
             backoff = timedelta(seconds=min(2 ** min(head.attempts, 10), 300))
@@ -230,7 +259,7 @@ class Sender:
                 failure.error,
                 int(backoff.total_seconds()),
             )
-            return _RETRY
+            return _Result.RETRY
         error_id = uuid.uuid4().hex[:8]
         queries.mark_failed(session, message_id=head.id, error=failure.error, at=now)
         log.error(
@@ -243,7 +272,7 @@ class Sender:
             # ours and its traceback belongs in the log (never in Slack).
             exc_info=outcome if not isinstance(outcome, SlackApiError) else None,
         )
-        return _REFUSED
+        return _Result.REFUSED
 
     # -- background -------------------------------------------------------------------------
     def start(self) -> None:
