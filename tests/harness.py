@@ -6,8 +6,6 @@ app on 127.0.0.1, points it at a FakeSlack, and signs every request as Slack doe
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import threading
@@ -25,6 +23,7 @@ from bot.app import Bot, create_app
 from bot.server import wsgi_app
 from bot.settings import Settings
 from bot.slack.client import build_slack_client
+from bot.slack.signing import signed_headers
 from storage import Store, outbox
 from tests.fakes.slack import TOKEN, FakeSlack
 
@@ -59,11 +58,8 @@ class _QuietHandler(WSGIRequestHandler):
 def sign(
     body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
 ) -> dict[str, str]:
-    """Slack's request signature headers for this body."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    base = f"v0:{ts}:".encode() + body
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+    """Slack's request signature headers for this body (the console's builder)."""
+    return signed_headers(secret, body, timestamp=timestamp)
 
 
 class BotHarness:

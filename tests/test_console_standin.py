@@ -201,3 +201,25 @@ def test_the_bot_is_a_member_of_the_channels_it_makes(client: WebClient):
     created = client.conversations_create(name="inc-3")["channel"]
     assert client.conversations_info(channel=created["id"])["channel"]["is_member"]
     assert client.users_info(user=BOT_USER_ID)["user"]["is_bot"]
+
+
+def test_the_console_and_the_tests_sign_requests_with_one_builder():
+    # One builder, computed by slack_sdk's verifier: what it signs, Bolt's check accepts,
+    # and the harness's sign() is that builder with the tests' secret.
+    from slack_sdk.signature import SignatureVerifier
+
+    from bot.slack.signing import signed_headers
+    from tests.harness import SIGNING_SECRET, sign
+
+    body = "command=%2Failex&text=%EA%B2%B0%EC%A0%9C"
+    headers = signed_headers("s3cret", body, timestamp=1_800_000_000)
+    assert headers["X-Slack-Request-Timestamp"] == "1800000000"
+    verifier = SignatureVerifier("s3cret", clock=type("C", (), {"now": lambda self: 1.8e9})())
+    assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"],
+                             headers["X-Slack-Signature"])  # fmt: skip
+    assert not SignatureVerifier("other", clock=verifier.clock).is_valid(
+        body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    )
+    assert sign(body.encode(), timestamp=1_800_000_000) == signed_headers(
+        SIGNING_SECRET, body.encode(), timestamp=1_800_000_000
+    )
