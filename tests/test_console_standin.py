@@ -104,12 +104,18 @@ def test_messages_are_posted_updated_and_pinned(
     assert now is not None and now.edited and now.text == "bye"
 
 
-def test_ephemerals_need_a_member(client: WebClient, events: list[StandInEvent]):
-    client.chat_postEphemeral(channel="CGENERAL", user="UALICE", text="only you")
-    channel = client.conversations_create(name="inc-2")["channel"]["id"]
-    assert error_of(client.chat_postEphemeral, channel=channel, user="UALICE", text="x") == (
-        "user_not_in_channel"
-    )
+def test_only_the_methods_the_bot_calls_are_served(
+    client: WebClient, standin: SlackStandIn, events: list[StandInEvent]
+):
+    # The bot answers a person through response_urls, never chat.postEphemeral: the one
+    # model of Slack serves what the bot calls, and a method it started to call without the
+    # model knowing it shows at once.
+    for method in ("chat.postEphemeral", "conversations.info", "views.update", "chat.delete"):
+        assert error_of(client.api_call, api_method=method, json={"channel": "CGENERAL"}) == (
+            "unknown_method"
+        )
+    url = standin.new_response_url(channel="CGENERAL", user="UALICE")
+    assert WebhookClient(url).send_dict({"text": "only you"}).status_code == 200
     assert events[-1].type == EventType.EPHEMERAL and events[-1].user == "UALICE"
 
 
@@ -199,7 +205,8 @@ def test_unknown_paths_are_not_found(standin: SlackStandIn):
 
 def test_the_bot_is_a_member_of_the_channels_it_makes(client: WebClient):
     created = client.conversations_create(name="inc-3")["channel"]
-    assert client.conversations_info(channel=created["id"])["channel"]["is_member"]
+    listed = client.conversations_list(types="public_channel", limit=1000)["channels"]
+    assert next(c for c in listed if c["id"] == created["id"])["is_member"]
     assert client.users_info(user=BOT_USER_ID)["user"]["is_bot"]
 
 

@@ -56,6 +56,7 @@ from bot.console.terminal import (
     render_message,
     render_view,
 )
+from bot.incidents.channels import name_problem
 from bot.logs import RedactingFormatter, Redactor
 from bot.messages import Catalogue
 from bot.settings import Settings
@@ -75,7 +76,6 @@ GENERAL_ID = "CGENERAL"
 SETTLE_S = 0.1
 POLL_S = 0.01
 MAX_FORM_ROUNDS = 5
-_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 
 
 def run_console(settings: Settings) -> int:
@@ -359,7 +359,7 @@ class Console:
             return
         channel = self._standin.channel(name) or self._standin.channel_by_name(name)
         if channel is None:
-            if not _CHANNEL_NAME.match(name):
+            if name_problem(name):  # Slack's rule, the one the stand-in keeps
                 self._write(self.t("console.bad_channel_name"))
                 return
             channel = self._standin.add_channel(name, members=[self._person.id])
