@@ -345,6 +345,8 @@ class SlackStandIn:
         which exists (made, as `channel_name`, if this is the first word heard from it)."""
         with self._lock:
             self._users.setdefault(user_id, User(None))
+            if not channel_id:
+                return
             channel = self._channels.get(channel_id)
             if channel is None:
                 channel = Channel(
