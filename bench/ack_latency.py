@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import os
 import socket
 import statistics
@@ -30,6 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.slack.signing import signed_headers  # noqa: E402
 from tests.fakes.slack import TOKEN, FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -53,12 +52,9 @@ def signed(text: str, channel: str, n: int) -> tuple[bytes, dict[str, str]]:
             "response_url": "http://127.0.0.1:9/unused",
         }
     ).encode()
-    ts = str(int(time.time()))
-    signature = hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256)
     return body, {
         "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": "v0=" + signature.hexdigest(),
+        **signed_headers(SECRET, body),
     }
 
 
@@ -163,6 +159,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="ailex-bench-"))
     with FakeSlack() as slack:
+        slack.arrive("UBENCH", "C_OPS", "ops")  # who types the commands, and where
         env = {
             **os.environ,
             "SLACK_BOT_TOKEN": TOKEN,

@@ -6,8 +6,6 @@ app on 127.0.0.1, points it at a FakeSlack, and signs every request as Slack doe
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import threading
@@ -25,8 +23,9 @@ from bot.app import Bot, create_app
 from bot.server import wsgi_app
 from bot.settings import Settings
 from bot.slack.client import build_slack_client
+from bot.slack.signing import signed_headers
 from storage import Store, outbox
-from tests.fakes.slack import TOKEN, FakeSlack
+from tests.fakes.slack import OPS_CHANNEL, OPS_NAME, TOKEN, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
@@ -59,11 +58,8 @@ class _QuietHandler(WSGIRequestHandler):
 def sign(
     body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
 ) -> dict[str, str]:
-    """Slack's request signature headers for this body."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    base = f"v0:{ts}:".encode() + body
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+    """Slack's request signature headers for this body (the console's builder)."""
+    return signed_headers(secret, body, timestamp=timestamp)
 
 
 class BotHarness:
@@ -140,7 +136,8 @@ class BotHarness:
         **kwargs: Any,
     ) -> httpx.Response:
         """Send `/ailex <text>` as Slack would, signed."""
-        trigger = trigger_id or f"trigger-{next(self._triggers)}-{uuid.uuid4().hex[:6]}"
+        trigger = self._trigger(user, trigger_id)
+        self.slack.arrive(user, channel, OPS_NAME if channel == OPS_CHANNEL else None)
         form = {
             "token": "legacy",
             "team_id": "T1",
@@ -152,7 +149,7 @@ class BotHarness:
             "command": "/ailex",
             "text": text,
             "api_app_id": "A1",
-            "response_url": self.slack.response_url(trigger),
+            "response_url": self.slack.response_url(trigger, channel=channel, user=user),
             "trigger_id": trigger,
         }
         body = urlencode(form).encode()
@@ -176,7 +173,8 @@ class BotHarness:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Press a button as Slack would deliver it."""
-        trigger = trigger_id or f"trigger-{next(self._triggers)}-{uuid.uuid4().hex[:6]}"
+        trigger = self._trigger(user, trigger_id)
+        self.slack.arrive(user, channel, OPS_NAME if channel == OPS_CHANNEL else None)
         payload = {
             "type": "block_actions",
             "team": {"id": "T1", "domain": "ailex"},
@@ -187,7 +185,9 @@ class BotHarness:
             "trigger_id": trigger,
             "channel": {"id": channel, "name": "ops"},
             "message": {"ts": message_ts, "type": "message", "text": "", "blocks": []},
-            "response_url": self.slack.response_url(trigger),
+            "response_url": self.slack.response_url(
+                trigger, channel=channel, user=user, message_ts=message_ts
+            ),
             "actions": [
                 {
                     "action_id": action_id,
@@ -218,7 +218,7 @@ class BotHarness:
             "team": {"id": "T1", "domain": "ailex"},
             "user": {"id": user, "username": user.lower(), "team_id": "T1"},
             "api_app_id": "A1",
-            "trigger_id": f"trigger-{next(self._triggers)}",
+            "trigger_id": self._trigger(user, None),
             "view": {
                 **view,
                 "id": view_id or f"V{uuid.uuid4().hex[:8]}",
@@ -227,6 +227,11 @@ class BotHarness:
             },
         }
         return self.interactive(payload)
+
+    def _trigger(self, user: str, trigger_id: str | None) -> str:
+        """A trigger_id Slack gives out with a request of `user` (views.open takes it once)."""
+        trigger = trigger_id or f"trigger-{next(self._triggers)}-{uuid.uuid4().hex[:6]}"
+        return self.slack.new_trigger(user, trigger_id=trigger)
 
     # -- waiting ------------------------------------------------------------------------------
     def settle(self, timeout: float = 10.0) -> None:

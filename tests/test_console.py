@@ -187,7 +187,8 @@ def test_english_locale_gives_english_markers(workdir: Path):
 def test_bad_lines_get_a_hint_and_never_end_the_session(workdir: Path):
     run = console(
         workdir,
-        "hello\n/bogus\n99\n/press x\n/ailex\n/ailex 🙃 <b>&amp;\n/join Bad Name!\n\n   \n"
+        "hello\n/bogus\n99\n/press x\n/ailex\n/ailex 🙃 <b>&amp;\n/join Bad Name!\n"
+        "/join 결제-장애\n\n   \n"
         "/ailex incident start P3 느린 대시보드\n",
     )
     run.assert_clean()
@@ -198,6 +199,9 @@ def test_bad_lines_get_a_hint_and_never_end_the_session(workdir: Path):
     assert "AILEX 장애 대응 봇 사용법" in run.after("/ailex\n")
     assert "모르는 명령입니다: `🙃`." in run.out
     assert "채널 이름은" in run.after("/join Bad Name!")
+    # Slack's rule, kept once: lowercase letters of any script make a channel name.
+    assert "#결제-장애 채널을 만들고 이동했습니다." in run.after("/join 결제-장애")
+    assert run.out.count("채널 이름은") == 1
     assert "🟡 P3 · 장애 #1" in run.after("/ailex incident start")
 
 

@@ -104,12 +104,18 @@ def test_messages_are_posted_updated_and_pinned(
     assert now is not None and now.edited and now.text == "bye"
 
 
-def test_ephemerals_need_a_member(client: WebClient, events: list[StandInEvent]):
-    client.chat_postEphemeral(channel="CGENERAL", user="UALICE", text="only you")
-    channel = client.conversations_create(name="inc-2")["channel"]["id"]
-    assert error_of(client.chat_postEphemeral, channel=channel, user="UALICE", text="x") == (
-        "user_not_in_channel"
-    )
+def test_only_the_methods_the_bot_calls_are_served(
+    client: WebClient, standin: SlackStandIn, events: list[StandInEvent]
+):
+    # The bot answers a person through response_urls, never chat.postEphemeral: the one
+    # model of Slack serves what the bot calls, and a method it started to call without the
+    # model knowing it shows at once.
+    for method in ("chat.postEphemeral", "conversations.info", "views.update", "chat.delete"):
+        assert error_of(client.api_call, api_method=method, json={"channel": "CGENERAL"}) == (
+            "unknown_method"
+        )
+    url = standin.new_response_url(channel="CGENERAL", user="UALICE")
+    assert WebhookClient(url).send_dict({"text": "only you"}).status_code == 200
     assert events[-1].type == EventType.EPHEMERAL and events[-1].user == "UALICE"
 
 
@@ -199,5 +205,28 @@ def test_unknown_paths_are_not_found(standin: SlackStandIn):
 
 def test_the_bot_is_a_member_of_the_channels_it_makes(client: WebClient):
     created = client.conversations_create(name="inc-3")["channel"]
-    assert client.conversations_info(channel=created["id"])["channel"]["is_member"]
+    listed = client.conversations_list(types="public_channel", limit=1000)["channels"]
+    assert next(c for c in listed if c["id"] == created["id"])["is_member"]
     assert client.users_info(user=BOT_USER_ID)["user"]["is_bot"]
+
+
+def test_the_console_and_the_tests_sign_requests_with_one_builder():
+    # One builder, computed by slack_sdk's verifier: what it signs, Bolt's check accepts,
+    # and the harness's sign() is that builder with the tests' secret.
+    from slack_sdk.signature import SignatureVerifier
+
+    from bot.slack.signing import signed_headers
+    from tests.harness import SIGNING_SECRET, sign
+
+    body = "command=%2Failex&text=%EA%B2%B0%EC%A0%9C"
+    headers = signed_headers("s3cret", body, timestamp=1_800_000_000)
+    assert headers["X-Slack-Request-Timestamp"] == "1800000000"
+    verifier = SignatureVerifier("s3cret", clock=type("C", (), {"now": lambda self: 1.8e9})())
+    assert verifier.is_valid(body, headers["X-Slack-Request-Timestamp"],
+                             headers["X-Slack-Signature"])  # fmt: skip
+    assert not SignatureVerifier("other", clock=verifier.clock).is_valid(
+        body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    )
+    assert sign(body.encode(), timestamp=1_800_000_000) == signed_headers(
+        SIGNING_SECRET, body.encode(), timestamp=1_800_000_000
+    )

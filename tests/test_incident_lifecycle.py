@@ -130,7 +130,7 @@ def test_a_create_answered_after_the_timeout_leaves_one_channel(make_bot):
     bot = make_bot(slack_timeout=1)
     bot.slack.answer_late("conversations.create", seconds=2.5)
     for number in range(1, 4):  # more channels than one page of conversations.list
-        bot.slack.channels[f"CPRE{number}"] = {"id": f"CPRE{number}", "name": f"general-{number}"}
+        bot.slack.add_channel(f"general-{number}", channel_id=f"CPRE{number}")
     ack(bot.command("incident start P1 결제 API 다운"))
     bot.settle(timeout=20)
     made = [c for c in bot.slack.channels.values() if c["name"].startswith("inc-")]

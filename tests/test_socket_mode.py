@@ -39,7 +39,10 @@ class Served:
 def _command(
     slack: FakeSlack, text: str, *, trigger: str, channel: str = "C_OPS"
 ) -> dict[str, Any]:
-    """A slash command payload as Socket Mode carries it (the same fields as the HTTP form)."""
+    """A slash command payload as Socket Mode carries it (the same fields as the HTTP form);
+    Alice is in the channel it comes from, and Slack gave out its trigger."""
+    slack.arrive("U_ALICE", channel, "ops")
+    slack.new_trigger("U_ALICE", trigger_id=trigger)
     return {
         "token": "legacy",
         "team_id": "T1",
@@ -183,6 +186,7 @@ def test_socket_mode_commands_are_acknowledged_recorded_and_carried_out(served: 
 
     # A button on the card arrives as an `interactive` envelope: acknowledged, then the resolve
     # form opens on the trigger it carried.
+    slack.new_trigger("U_ALICE", trigger_id="sm-resolve")
     pressed = socket_mode.interactive(
         {
             "type": "block_actions",

@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 from anyascii import anyascii
 from pydantic import SecretStr
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -57,11 +56,13 @@ from bot.console.terminal import (
     render_message,
     render_view,
 )
+from bot.incidents.channels import name_problem
 from bot.logs import RedactingFormatter, Redactor
 from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.client import build_slack_client
 from bot.slack.ids import BlockId
+from bot.slack.signing import signed_headers
 from handlers.commands import SLASH_COMMAND
 from handlers.edge import slack_request
 
@@ -75,7 +76,6 @@ GENERAL_ID = "CGENERAL"
 SETTLE_S = 0.1
 POLL_S = 0.01
 MAX_FORM_ROUNDS = 5
-_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]{1,80}$")
 
 
 def run_console(settings: Settings) -> int:
@@ -169,7 +169,6 @@ class Console:
         self._buttons = ButtonBook()
         self._token = f"xoxb-console-{secrets.token_hex(12)}"
         self._secret = secrets.token_hex(24)
-        self._verifier = SignatureVerifier(self._secret)
         self._standin = SlackStandIn(token=self._token, listener=self._on_event)
         self._bot: Bot | None = None
         self._eof = False
@@ -360,7 +359,7 @@ class Console:
             return
         channel = self._standin.channel(name) or self._standin.channel_by_name(name)
         if channel is None:
-            if not _CHANNEL_NAME.match(name):
+            if name_problem(name):  # Slack's rule, the one the stand-in keeps
                 self._write(self.t("console.bad_channel_name"))
                 return
             channel = self._standin.add_channel(name, members=[self._person.id])
@@ -467,16 +466,8 @@ class Console:
     def _dispatch(self, body: str) -> BoltResponse:
         """Through the Bolt app as an HTTP request would go, signed with this session's secret."""
         assert self._bot is not None
-        timestamp = str(int(time.time()))
-        signature = self._verifier.generate_signature(timestamp=timestamp, body=body) or ""
-        request = slack_request(
-            body,
-            headers={
-                "content-type": "application/x-www-form-urlencoded",
-                "x-slack-request-timestamp": timestamp,
-                "x-slack-signature": signature,
-            },
-        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        request = slack_request(body, headers={**headers, **signed_headers(self._secret, body)})
         return self._bot.app.dispatch(request)
 
     def _show_ack(self, response: BoltResponse, channel: str) -> None:

@@ -3,8 +3,13 @@
 `ailex console` points the bot's real WebClient at it, so the bot runs exactly the code it runs
 against Slack. It keeps a small workspace (users, channels, messages, ephemerals, pins, views,
 files), keeps Slack's rules the bot relies on (channel names, `name_taken`,
-`already_in_channel`, one use of a trigger_id, five of a response_url), answers in Slack's
-`{"ok": ...}` shapes, and tells a listener of everything a person in Slack would see.
+`already_in_channel`, `channel_not_found`, one use of a trigger_id, five of a response_url, the
+sizes of messages, blocks and views), answers in Slack's `{"ok": ...}` shapes, and tells a
+listener of everything a person in Slack would see.
+
+It is the one model of Slack: it serves only the Web API methods the bot calls (any other is
+`unknown_method`, as a method Slack does not have would be), and the tests' fake
+(tests/fakes/slack.py) is this class with fault injection and recording added.
 """
 
 from __future__ import annotations
@@ -38,6 +43,26 @@ APP_ID = "ACONSOLE"
 _VIEW_TEXT_LIMIT = 24
 _VIEW_BLOCK_LIMIT = 100
 _METADATA_LIMIT = 3000
+_CALLBACK_ID_LIMIT = 255
+# A message's: its text (msg_too_long) and its blocks (invalid_blocks).
+_MESSAGE_TEXT_LIMIT = 40_000
+_MESSAGE_BLOCK_LIMIT = 50
+# A block's (Block Kit's documented maximums; beyond them Slack answers invalid_blocks).
+_SECTION_TEXT_LIMIT = 3000
+_FIELD_LIMIT = 2000
+_FIELDS = 10
+_HEADER_LIMIT = 150
+_CONTEXT_ELEMENTS = 10
+_ACTIONS_ELEMENTS = 25
+_BUTTON_TEXT_LIMIT = 75
+_BUTTON_VALUE_LIMIT = 2000
+_OPTION_TEXT_LIMIT = 75
+_PLACEHOLDER_LIMIT = 150
+_LABEL_LIMIT = 2000
+_ID_LIMIT = 255
+# conversations.list: Slack's default page and its largest.
+_LIST_DEFAULT = 100
+_LIST_MAX = 1000
 RESPONSE_URL_USES = 5
 _MAX_BODY = 50 * 1024 * 1024
 
@@ -68,6 +93,28 @@ class Message:
     thread_ts: str | None = None
     edited: bool = False
     visible_to: str | None = None
+    updates: int = 0  # how many times chat.update (or a response_url) replaced it
+
+
+@dataclass
+class User:
+    """A member of the workspace. One known only by id (`name` None) is a member whose profile
+    the bot may not read (users.info: `user_not_visible`), as a Slack Connect guest's."""
+
+    name: str | None
+    real_name: str | None = None
+
+    def as_slack(self, user_id: str) -> dict[str, Any]:
+        name = self.name or user_id
+        real_name = self.real_name or name
+        return {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name.lower().replace(" ", "."),
+            "real_name": real_name,
+            "is_bot": user_id == BOT_USER_ID,
+            "profile": {"display_name": name, "real_name": real_name},
+        }
 
 
 @dataclass
@@ -77,6 +124,7 @@ class Channel:
     members: set[str] = field(default_factory=set)
     created_by_bot: bool = False
     created: int = field(default_factory=lambda: int(time.time()))
+    is_private: bool = False
 
     def as_slack(self, viewer: str = BOT_USER_ID) -> dict[str, Any]:
         """The channel object Slack's conversations.* methods answer with."""
@@ -85,7 +133,7 @@ class Channel:
             "name": self.name,
             "name_normalized": self.name,
             "is_channel": True,
-            "is_private": False,
+            "is_private": self.is_private,
             "is_archived": False,
             "is_member": viewer in self.members,
             "created": self.created,
@@ -101,6 +149,7 @@ class UploadedFile:
     title: str | None = None
     content: bytes | None = None
     channel: str | None = None
+    length: int = 0  # the size files.getUploadURLExternal was told
 
     def as_slack(self) -> dict[str, Any]:
         return {
@@ -191,8 +240,22 @@ class _Request:
         return value
 
 
+@dataclass
+class Reply:
+    """One HTTP answer: status, body, and headers beyond Content-Type and Content-Length."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class SlackStandIn:
     """A workspace and the Slack Web API in front of it; `url` once started. Thread-safe."""
+
+    # conversations.list answers at most this many channels a page (Slack may answer fewer
+    # than the `limit` asked for; callers follow the cursor).
+    page_size = _LIST_MAX
 
     def __init__(self, *, token: str, listener: Listener | None = None) -> None:
         self.token = token
@@ -202,11 +265,11 @@ class SlackStandIn:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
-        self._users: dict[str, str] = {BOT_USER_ID: BOT_NAME.lower()}
+        self._users: dict[str, User] = {BOT_USER_ID: User(BOT_NAME.lower())}
         self._channels: dict[str, Channel] = {}
         self._messages: dict[str, list[Message]] = {}
         self._ephemerals: dict[str, Message] = {}
-        self._pins: set[tuple[str, str]] = set()
+        self._pins: list[tuple[str, str]] = []
         self._views: dict[str, OpenView] = {}
         self._view_stacks: dict[str, list[str]] = {}
         self._files: dict[str, UploadedFile] = {}
@@ -217,26 +280,21 @@ class SlackStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        # The methods the bot calls (bot/slack/operations.py, bot/slack/people.py, bot/core.py,
+        # handlers/commands.py, files_upload_v2's two), and no other.
         self._methods: dict[str, Callable[[_Request], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "conversations.create": self._conversations_create,
             "conversations.invite": self._conversations_invite,
-            "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
-            "conversations.join": self._conversations_join,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
-            "chat.delete": self._chat_delete,
-            "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "pins.add": self._pins_add,
             "views.open": self._views_open,
-            "views.push": self._views_push,
-            "views.update": self._views_update,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
-            "files.info": self._files_info,
         }
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -276,13 +334,32 @@ class SlackStandIn:
             return self._in_flight == 0 and time.monotonic() - self._last_activity >= seconds
 
     # -- the workspace, for the console -------------------------------------------------------
-    def add_user(self, user_id: str, name: str) -> None:
+    def add_user(self, user_id: str, name: str, real_name: str | None = None) -> None:
+        """A member of the workspace, with the profile users.info answers with."""
         with self._lock:
-            self._users[user_id] = name
+            self._users[user_id] = User(name, real_name)
+
+    def arrive(self, user_id: str, channel_id: str, channel_name: str | None = None) -> None:
+        """Someone acts in a channel (types a command, presses a button): they are a member
+        of the workspace (known only by id unless added with a name) and of the channel,
+        which exists (made, as `channel_name`, if this is the first word heard from it)."""
+        with self._lock:
+            self._users.setdefault(user_id, User(None))
+            if not channel_id:
+                return
+            channel = self._channels.get(channel_id)
+            if channel is None:
+                channel = Channel(
+                    id=channel_id, name=channel_name or channel_id.lower(), members={BOT_USER_ID}
+                )
+                self._channels[channel_id] = channel
+                self._messages.setdefault(channel_id, [])
+            channel.members.add(user_id)
 
     def user_name(self, user_id: str) -> str | None:
         with self._lock:
-            return self._users.get(user_id)
+            user = self._users.get(user_id)
+            return user.name if user else None
 
     def add_channel(
         self, name: str, *, channel_id: str | None = None, members: Iterable[str] = ()
@@ -353,19 +430,23 @@ class SlackStandIn:
             found = self._find(channel, ts) or self._ephemerals.get(ts)
             return copy.deepcopy(found) if found else None
 
-    def new_trigger(self, user_id: str) -> str:
-        """A trigger_id for one interaction of this user (views.open takes it once)."""
-        trigger = f"{next(self._ids)}.{int(time.time())}.{uuid.uuid4().hex}"
+    def new_trigger(self, user_id: str, trigger_id: str | None = None) -> str:
+        """A trigger_id for one interaction of this user (views.open takes it once). Given
+        `trigger_id` again (a request Slack retries), it stays as used as it was."""
+        trigger = trigger_id or f"{next(self._ids)}.{int(time.time())}.{uuid.uuid4().hex}"
         with self._lock:
-            self._triggers[trigger] = user_id
+            self._triggers.setdefault(trigger, user_id)
         return trigger
 
-    def new_response_url(self, *, channel: str, user: str, message_ts: str | None = None) -> str:
-        """A response_url for a command (or for a click on the message at `message_ts`)."""
-        key = uuid.uuid4().hex
+    def new_response_url(
+        self, *, channel: str, user: str, message_ts: str | None = None, key: str | None = None
+    ) -> str:
+        """A response_url for a command (or for a click on the message at `message_ts`); a
+        `key` already given out is the same URL, its uses counted on."""
+        key = key or uuid.uuid4().hex
         with self._lock:
-            self._response_urls[key] = _ResponseUrl(
-                channel=channel, user=user, message_ts=message_ts
+            self._response_urls.setdefault(
+                key, _ResponseUrl(channel=channel, user=user, message_ts=message_ts)
             )
         return f"{self.url}/response/{key}"
 
@@ -400,10 +481,8 @@ class SlackStandIn:
             return copy.deepcopy(self._stack_view(current.user, view))
 
     # -- HTTP ---------------------------------------------------------------------------------
-    def _serve(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, str, bytes]:
-        """Answer one request: (status, content type, body)."""
+    def _serve(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        """Answer one request (a subclass may record it, or answer otherwise)."""
         with self._lock:
             self._in_flight += 1
         try:
@@ -413,21 +492,19 @@ class SlackStandIn:
                 self._in_flight -= 1
                 self._last_activity = time.monotonic()
 
-    def _route(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, str, bytes]:
+    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = urlsplit(path)
         if parts.path.startswith("/api/"):
             request = _parse(parts.query, headers, body)
             answer = self._api(parts.path.removeprefix("/api/"), request)
-            return 200, "application/json; charset=utf-8", json.dumps(answer).encode()
+            return Reply(200, json.dumps(answer).encode(), "application/json; charset=utf-8")
         if method == "POST" and parts.path.startswith("/response/"):
             status, text = self._respond(parts.path.removeprefix("/response/"), body)
-            return status, "text/plain; charset=utf-8", text.encode()
+            return Reply(status, text.encode())
         if method == "POST" and parts.path.startswith("/upload/"):
             status, text = self._upload(parts.path.removeprefix("/upload/"), body)
-            return status, "text/plain; charset=utf-8", text.encode()
-        return 404, "text/plain; charset=utf-8", b"not found"
+            return Reply(status, text.encode())
+        return Reply(404, b"not found")
 
     def _api(self, method: str, request: _Request) -> dict[str, Any]:
         handler = self._methods.get(method)
@@ -480,17 +557,18 @@ class SlackStandIn:
 
     def _blocks(self, request: _Request) -> list[dict[str, Any]]:
         blocks = request.structured("blocks")
-        if blocks is None:
+        if blocks is None or blocks == "":
             return []
-        if not isinstance(blocks, list) or len(blocks) > 50:
+        if not isinstance(blocks, list) or len(blocks) > _MESSAGE_BLOCK_LIMIT:
+            raise SlackError("invalid_blocks")
+        if not _blocks_fit(blocks):
             raise SlackError("invalid_blocks")
         return blocks
 
     def _post(
         self, channel: Channel, text: str, blocks: list[Any], thread_ts: str | None
     ) -> Message:
-        if not text and not blocks:
-            raise SlackError("no_text")
+        _check_text(text, blocks)
         message = Message(
             channel=channel.id, ts=self._next_ts(), text=text, blocks=blocks, thread_ts=thread_ts
         )
@@ -531,19 +609,12 @@ class SlackStandIn:
 
     def _users_info(self, request: _Request) -> dict[str, Any]:
         user_id = request.get("user")
-        name = self._users.get(user_id)
-        if name is None:
+        user = self._users.get(user_id)
+        if user is None:
             raise SlackError("user_not_found")
-        return {
-            "user": {
-                "id": user_id,
-                "team_id": TEAM_ID,
-                "name": name,
-                "real_name": name,
-                "is_bot": user_id == BOT_USER_ID,
-                "profile": {"display_name": name, "real_name": name},
-            }
-        }
+        if user.name is None:
+            raise SlackError("user_not_visible")
+        return {"user": user.as_slack(user_id)}
 
     def _conversations_create(self, request: _Request) -> dict[str, Any]:
         name = request.get("name")
@@ -553,7 +624,11 @@ class SlackStandIn:
         if any(c.name == name for c in self._channels.values()):
             raise SlackError("name_taken")
         channel = Channel(
-            id=self._new_channel_id(), name=name, members={BOT_USER_ID}, created_by_bot=True
+            id=self._new_channel_id(),
+            name=name,
+            members={BOT_USER_ID},
+            created_by_bot=True,
+            is_private=request.get("is_private") == "true",
         )
         self._channels[channel.id] = channel
         self._messages[channel.id] = []
@@ -583,18 +658,24 @@ class SlackStandIn:
             )
         return {"channel": channel.as_slack()}
 
-    def _conversations_info(self, request: _Request) -> dict[str, Any]:
-        return {"channel": self._channel(request).as_slack()}
-
     def _conversations_list(self, request: _Request) -> dict[str, Any]:
-        """Every channel on one page (the stand-in's workspace is small)."""
-        channels = [c.as_slack() for c in self._channels.values()]
-        return {"channels": channels, "response_metadata": {"next_cursor": ""}}
-
-    def _conversations_join(self, request: _Request) -> dict[str, Any]:
-        channel = self._channel(request)
-        channel.members.add(BOT_USER_ID)
-        return {"channel": channel.as_slack()}
+        """The channels of the kinds asked for (public ones by default), a page at a time."""
+        types = {t.strip() for t in (request.get("types") or "public_channel").split(",")}
+        limit = request.get("limit") or str(_LIST_DEFAULT)
+        cursor = request.get("cursor") or "0"
+        if not limit.isdigit() or not cursor.isdigit():
+            raise SlackError("invalid_cursor" if not cursor.isdigit() else "invalid_limit")
+        wanted = [
+            c
+            for c in self._channels.values()
+            if ("private_channel" if c.is_private else "public_channel") in types
+        ]
+        start, size = int(cursor), min(int(limit) or _LIST_DEFAULT, _LIST_MAX, self.page_size)
+        more = start + size < len(wanted)
+        return {
+            "channels": [c.as_slack() for c in wanted[start : start + size]],
+            "response_metadata": {"next_cursor": str(start + size) if more else ""},
+        }
 
     def _chat_post_message(self, request: _Request) -> dict[str, Any]:
         channel = self._channel(request)
@@ -621,42 +702,16 @@ class SlackStandIn:
             raise SlackError("message_not_found")
         if message.user != BOT_USER_ID:
             raise SlackError("cant_update_message")
-        if "text" in request.args:
-            message.text = request.get("text")
-        if "blocks" in request.args:
-            message.blocks = self._blocks(request)
+        text = request.get("text") if "text" in request.args else message.text
+        blocks = self._blocks(request) if "blocks" in request.args else message.blocks
+        _check_text(text, blocks)
+        message.text, message.blocks = text, blocks
         message.edited = True
+        message.updates += 1
         self._notify(
             StandInEvent(EventType.UPDATED, channel=channel.id, message=copy.deepcopy(message))
         )
         return {"channel": channel.id, "ts": message.ts, "text": message.text}
-
-    def _chat_delete(self, request: _Request) -> dict[str, Any]:
-        channel = self._channel(request)
-        message = self._find(channel.id, request.get("ts"))
-        if message is None:
-            raise SlackError("message_not_found")
-        self._messages[channel.id].remove(message)
-        self._notify(StandInEvent(EventType.DELETED, channel=channel.id, message=message))
-        return {"channel": channel.id, "ts": message.ts}
-
-    def _chat_post_ephemeral(self, request: _Request) -> dict[str, Any]:
-        channel = self._channel(request)
-        user = request.get("user")
-        if user not in self._users:
-            raise SlackError("user_not_found")
-        if user not in channel.members:
-            raise SlackError("user_not_in_channel")
-        text, blocks = request.get("text"), self._blocks(request)
-        if not text and not blocks:
-            raise SlackError("no_text")
-        message = Message(
-            channel=channel.id, ts=self._next_ts(), text=text, blocks=blocks, visible_to=user
-        )
-        self._ephemerals[message.ts] = message
-        self._notify(StandInEvent(EventType.EPHEMERAL, channel=channel.id, user=user,
-                                  message=copy.deepcopy(message)))  # fmt: skip
-        return {"message_ts": message.ts}
 
     def _pins_add(self, request: _Request) -> dict[str, Any]:
         channel = self._channel(request)
@@ -665,21 +720,32 @@ class SlackStandIn:
             raise SlackError("message_not_found")
         if (channel.id, ts) in self._pins:
             raise SlackError("already_pinned")
-        self._pins.add((channel.id, ts))
+        self._pins.append((channel.id, ts))
         self._notify(StandInEvent(EventType.PINNED, channel=channel.id))
         return {}
 
     def _view(self, request: _Request) -> dict[str, Any]:
+        """The modal asked for, if Slack would show it (else invalid_arguments)."""
         view = request.structured("view")
         if not isinstance(view, dict) or view.get("type") != "modal":
             raise SlackError("invalid_arguments")
         for key in ("title", "submit", "close"):
-            text = (view.get(key) or {}).get("text", "")
-            if (key == "title" and not text) or len(text) > _VIEW_TEXT_LIMIT:
+            part = view.get(key) or {}
+            text = part.get("text", "") if isinstance(part, dict) else None
+            if not isinstance(text, str) or (key == "title" and not text):
                 raise SlackError("invalid_arguments")
-        if len(view.get("blocks") or []) > _VIEW_BLOCK_LIMIT:
+            if len(text) > _VIEW_TEXT_LIMIT:
+                raise SlackError("invalid_arguments")
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list) or len(blocks) > _VIEW_BLOCK_LIMIT:
             raise SlackError("invalid_arguments")
-        if len(view.get("private_metadata") or "") > _METADATA_LIMIT:
+        if not _blocks_fit(blocks):
+            raise SlackError("invalid_arguments")
+        if any(b.get("type") == "input" for b in blocks) and not view.get("submit"):
+            raise SlackError("invalid_arguments")  # a form needs its submit button
+        if len(str(view.get("private_metadata") or "")) > _METADATA_LIMIT:
+            raise SlackError("invalid_arguments")
+        if len(str(view.get("callback_id") or "")) > _CALLBACK_ID_LIMIT:
             raise SlackError("invalid_arguments")
         return view
 
@@ -688,33 +754,11 @@ class SlackStandIn:
         user = self._take_trigger(request)
         return {"view": self._stack_view(user, view).as_slack()}
 
-    def _views_push(self, request: _Request) -> dict[str, Any]:
-        view = self._view(request)
-        user = self._take_trigger(request)
-        if not self._view_stacks.get(user):
-            raise SlackError("not_found")
-        return {"view": self._stack_view(user, view).as_slack()}
-
-    def _views_update(self, request: _Request) -> dict[str, Any]:
-        view = self._view(request)
-        opened = self._views.get(request.get("view_id"))
-        if opened is None:
-            raise SlackError("not_found")
-        wanted_hash = request.get("hash")
-        if wanted_hash and wanted_hash != opened.hash:
-            raise SlackError("hash_conflict")
-        opened.view = view
-        opened.hash = uuid.uuid4().hex[:12]
-        self._notify(
-            StandInEvent(EventType.VIEW_UPDATED, user=opened.user, view=copy.deepcopy(opened))
-        )
-        return {"view": opened.as_slack()}
-
     def _files_get_upload_url(self, request: _Request) -> dict[str, Any]:
-        filename = request.get("filename")
-        if not filename or not request.get("length").isdigit():
+        filename, length = request.get("filename"), request.get("length")
+        if not filename or not length.isdigit() or int(length) < 1:
             raise SlackError("invalid_arguments")
-        file = UploadedFile(id=f"F{next(self._ids):08d}", filename=filename)
+        file = UploadedFile(id=f"F{next(self._ids):08d}", filename=filename, length=int(length))
         self._files[file.id] = file
         return {"upload_url": f"{self.url}/upload/{file.id}", "file_id": file.id}
 
@@ -737,13 +781,6 @@ class SlackStandIn:
                                           file=copy.deepcopy(file)))  # fmt: skip
         return {"files": [file.as_slack() for file in files]}
 
-    def _files_info(self, request: _Request) -> dict[str, Any]:
-        file = self._files.get(request.get("file"))
-        if file is None:
-            raise SlackError("file_not_found")
-        return {"file": file.as_slack()}
-
-    # -- response_url and upload URL ---------------------------------------------------------
     def _respond(self, key: str, body: bytes) -> tuple[int, str]:
         """A post to a response_url: a new message, an ephemeral, or the original replaced."""
         try:
@@ -761,7 +798,9 @@ class SlackStandIn:
             target.uses += 1
             text = str(payload.get("text") or "")
             blocks = payload.get("blocks") or []
-            if not isinstance(blocks, list):
+            if not isinstance(blocks, list) or len(blocks) > _MESSAGE_BLOCK_LIMIT:
+                return 400, "invalid_blocks"
+            if not _blocks_fit(blocks):
                 return 400, "invalid_blocks"
             original = None
             if target.message_ts:
@@ -775,6 +814,7 @@ class SlackStandIn:
                 return 400, "no_text"
             if payload.get("replace_original") and original is not None:
                 original.text, original.blocks, original.edited = text, blocks, True
+                original.updates += 1
                 kind = EventType.EPHEMERAL if original.visible_to else EventType.UPDATED
                 self._notify(StandInEvent(kind, channel=original.channel,
                                           user=original.visible_to,
@@ -808,6 +848,77 @@ class SlackStandIn:
                 return 404, "file_not_found"
             file.content = body
         return 200, f"OK - {len(body)}"
+
+
+def _check_text(text: str, blocks: list[Any]) -> None:
+    """A message needs text or blocks, and text within Slack's length."""
+    if not text and not blocks:
+        raise SlackError("no_text")
+    if len(text) > _MESSAGE_TEXT_LIMIT:
+        raise SlackError("msg_too_long")
+
+
+def _text_of(part: Any) -> str:
+    """The text of a text object (or of a bare string), "" when absent."""
+    if isinstance(part, dict):
+        return str(part.get("text") or "")
+    return part if isinstance(part, str) else ""
+
+
+def _element_fits(element: Any) -> bool:
+    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
+        return False
+    if len(str(element.get("action_id") or "")) > _ID_LIMIT:
+        return False
+    if element["type"] == "button":
+        text = _text_of(element.get("text"))
+        value = str(element.get("value") or "")
+        return 0 < len(text) <= _BUTTON_TEXT_LIMIT and len(value) <= _BUTTON_VALUE_LIMIT
+    if len(_text_of(element.get("placeholder"))) > _PLACEHOLDER_LIMIT:
+        return False
+    options = element.get("options") or []
+    return isinstance(options, list) and all(
+        isinstance(o, dict)
+        and len(_text_of(o.get("text"))) <= _OPTION_TEXT_LIMIT
+        and len(str(o.get("value") or "")) <= _BUTTON_VALUE_LIMIT
+        for o in options
+    )
+
+
+def _block_fits(block: Any) -> bool:
+    """One block within Block Kit's limits (the ones the bot's builders keep)."""
+    if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+        return False
+    if len(str(block.get("block_id") or "")) > _ID_LIMIT:
+        return False
+    kind = block["type"]
+    if kind == "section":
+        fields = block.get("fields") or []
+        if not block.get("text") and not fields:
+            return False
+        if len(_text_of(block.get("text"))) > _SECTION_TEXT_LIMIT or len(fields) > _FIELDS:
+            return False
+        if any(len(_text_of(f)) > _FIELD_LIMIT for f in fields):
+            return False
+        return "accessory" not in block or _element_fits(block["accessory"])
+    if kind == "header":
+        return 0 < len(_text_of(block.get("text"))) <= _HEADER_LIMIT
+    if kind == "context":
+        elements = block.get("elements") or []
+        return 0 < len(elements) <= _CONTEXT_ELEMENTS
+    if kind == "actions":
+        elements = block.get("elements") or []
+        return 0 < len(elements) <= _ACTIONS_ELEMENTS and all(map(_element_fits, elements))
+    if kind == "input":
+        label = _text_of(block.get("label"))
+        hint = _text_of(block.get("hint"))
+        fits = 0 < len(label) <= _LABEL_LIMIT and len(hint) <= _LABEL_LIMIT
+        return fits and _element_fits(block.get("element"))
+    return True
+
+
+def _blocks_fit(blocks: list[Any]) -> bool:
+    return all(map(_block_fits, blocks))
 
 
 def _snapshot(channel: Channel) -> Channel:
@@ -845,13 +956,15 @@ def _handler_class(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, content_type, data = standin._serve(self.command, self.path, headers, body)
+            reply = standin._serve(self.command, self.path, headers, body)
             try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(data)
+                self.wfile.write(reply.body)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 

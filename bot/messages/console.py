@@ -24,7 +24,7 @@ KO: dict[str, str] = {
     "console.joined": "@{user} 님이 #{channel} 채널에 들어왔습니다.",
     "console.switched": "→ #{channel} 채널로 이동했습니다.",
     "console.created_channel": "#{channel} 채널을 만들고 이동했습니다.",
-    "console.bad_channel_name": "채널 이름은 영문 소문자, 숫자, -, _ 로 80자까지입니다.",
+    "console.bad_channel_name": "채널 이름은 소문자(한글도 됩니다), 숫자, -, _ 로 80자까지입니다.",
     "console.channels_title": "채널 {count}개",
     "console.current": "← 지금",
     "console.no_button": "[{number}] 버튼이 없습니다.",
