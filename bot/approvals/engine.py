@@ -200,7 +200,7 @@ class Approvals:
             if pending.expires_at <= self._clock() and self._expire(pending.id):
                 continue
             refusal = AlreadyPending(pending)
-            self._record_refusal(pending, actor, refusal, take_delivery=True)
+            self._refuse(pending, actor, refusal)
             raise refusal
 
     # -- deciding -----------------------------------------------------------------------------
@@ -210,7 +210,6 @@ class Approvals:
         if request.state != queries.PENDING:
             raise Refused(f"approval.refused.{request.state}", id=request.id)
         if request.expires_at <= now:
-            self._expire(request.id)
             raise Refused("approval.refused.expired", id=request.id)
         if user == request.requested_by and not self._settings.allow_self_approval:
             raise Refused("approval.refused.self", id=request.id)
@@ -230,12 +229,22 @@ class Approvals:
         return request
 
     def vet_approval(self, *, request_id: int, actor: Actor) -> ApprovalRequest:
-        """Check an approve click before anything happens; a refusal is recorded and raised."""
+        """Check an approve click that opens a form (the approval comes with the form): a
+        refusal is recorded and raised, else the click's delivery is taken on its own."""
+        request = self._vet(request_id=request_id, actor=actor)
+        self.take(actor)
+        return request
+
+    def _vet(self, *, request_id: int, actor: Actor) -> ApprovalRequest:
+        """Check an approve click before anything happens; a refusal is recorded, with the
+        delivery taken and a request past its time expired in the same transaction, and
+        raised."""
         request = self.get(request_id)
         try:
             self.check_approver(request, actor.user_id)
         except Refused as refusal:
-            self._record_refusal(request, actor, refusal)
+            due = request.state == queries.PENDING and request.expires_at <= self._clock()
+            self._refuse(request, actor, refusal, expire=due)
             raise
         return request
 
@@ -245,9 +254,9 @@ class Approvals:
 
     def approve(self, *, request_id: int, actor: Actor, with_secret: bool = False) -> None:
         """Approve, if this approval is the one that wins (at most one does); then call
-        `execute`. Raises Refused (recorded) for a click that may not approve."""
-        self.take(actor)
-        request = self.vet_approval(request_id=request_id, actor=actor)
+        `execute`. Raises Refused (recorded) for a click that may not approve; Duplicate, with
+        nothing recorded, for a delivery taken before."""
+        request = self._vet(request_id=request_id, actor=actor)
         if action_of(request.action).secret_at_approval and not with_secret:
             raise UserError("approval.secret_required")
         now = self._clock()
@@ -266,8 +275,6 @@ class Approvals:
     def execute(self, request_id: int, *, secret: SecretStr | None = None) -> None:
         """Run an approved request (this process won it). Slow: call it after the ack."""
         request = self.get(request_id)
-        if request.state != queries.EXECUTING or request.executor != self._executor:
-            raise Refused(f"approval.refused.{request.state}", id=request_id)
         extra: dict[str, Any] = {}
         if secret is not None:
             extra["new_key"] = secret.get_secret_value()
@@ -275,7 +282,6 @@ class Approvals:
 
     def deny(self, *, request_id: int, actor: Actor) -> None:
         """Deny (or, for the requester, withdraw) a pending request; final."""
-        self.take(actor)
         request = self.get(request_id)
         now = self._clock()
         approvers = self._settings.approvers
@@ -285,7 +291,7 @@ class Approvals:
                 id=request.id,
                 approvers=", ".join(f"<@{a}>" for a in approvers),
             )
-            self._record_refusal(request, actor, refusal)
+            self._refuse(request, actor, refusal)
             raise refusal
         self._decide(
             request,
@@ -307,22 +313,30 @@ class Approvals:
         not_expired_at: datetime | None = None,
         **values: Any,
     ) -> None:
-        """Move a pending request on and record it; when another click, retry or replica
-        moved it first (or it just expired), record and raise the refusal instead."""
-        moved = self._move(
-            request,
-            from_state=queries.PENDING,
-            to_state=to_state,
-            kind=kind,
-            actor=actor.user_id,
-            not_expired_at=not_expired_at,
-            **values,
-        )
+        """Move a pending request on and record it, taking the click's delivery in the same
+        transaction; when another click, retry or replica moved it first (or it just expired),
+        record and raise the refusal instead. A repeated delivery raises Duplicate and changes
+        nothing."""
+        with self._store.write() as session:
+            claim(session, actor=actor, at=self._clock())
+            moved = self.move_in(
+                session,
+                request,
+                from_state=queries.PENDING,
+                to_state=to_state,
+                kind=kind,
+                actor=actor.user_id,
+                not_expired_at=not_expired_at,
+                **values,
+            )
+            if not moved:
+                current = queries.get(session, request_id=request.id)
+                assert current is not None  # requests are never deleted but with their incident
+                refusal = Refused(f"approval.refused.{current.state}", id=request.id)
+                self._record_refusal_in(session, current, actor, refusal)
         if not moved:
-            current = self.get(request.id)
-            refusal = Refused(f"approval.refused.{current.state}", id=request.id)
-            self._record_refusal(current, actor, refusal)
             raise refusal
+        self._sender.kick(incident_queue(request.incident_id))
 
     def _move(
         self,
@@ -361,17 +375,22 @@ class Approvals:
         kind: EventKind,
         actor: str,
         not_expired_at: datetime | None = None,
+        held_by: str | None = None,
         at: datetime | None = None,
+        summary: Msg | None = None,
         **values: Any,
     ) -> bool:
-        """The conditional move, its timeline event and the redrawn message and card, together
-        in the caller's transaction; False when the request was not in `from_state`."""
+        """The conditional move, its timeline event (with `summary`) and the redrawn message
+        and card, together in the caller's transaction; False when the request was not in
+        `from_state` (or had expired, or was another process's: see `queries.transition`).
+        Every change of a request's state goes through here."""
         moved = queries.transition(
             session,
             request_id=request.id,
             from_state=from_state,
             to_state=to_state,
             not_expired_at=not_expired_at,
+            held_by=held_by,
             **values,
         )
         if moved:
@@ -381,7 +400,7 @@ class Approvals:
                 kind=kind,
                 actor=actor,
                 at=at or self._clock(),
-                data=self._event_data(request),
+                data=self._event_data(request, summary),
             )
             self._redraw(session, request)
             self._redraw_card(session, request.incident_id)
@@ -414,7 +433,12 @@ class Approvals:
 
     # -- executing ----------------------------------------------------------------------------
     def _execute(self, request_id: int, action: Action, extra: dict[str, Any]) -> None:
-        """Run the previewed action (this process won the request), then record the outcome."""
+        """Run the previewed action (this process won the request), then record the outcome.
+        It starts only if the request is still this process's to execute (not meanwhile
+        marked interrupted): a conditional UPDATE, like every change of a request."""
+        if not self._beat(request_id):
+            current = self.get(request_id)
+            raise Refused(f"approval.refused.{current.state}", id=request_id)
         request = self.get(request_id)
         self._sender.kick(incident_queue(request.incident_id))
         preview = Preview.model_validate(request.preview)
@@ -438,11 +462,24 @@ class Approvals:
             outcome = self._recheck_site(outcome)
         self._finish(request, action, outcome)
 
+    def _beat(self, request_id: int) -> bool:
+        """Say this process still executes the request; False when it no longer does (it was
+        marked interrupted). The state stays `executing`: nothing is recorded."""
+        with self._store.write() as session:
+            return queries.transition(
+                session,
+                request_id=request_id,
+                from_state=queries.EXECUTING,
+                to_state=queries.EXECUTING,
+                held_by=self._executor,
+                heartbeat_at=self._clock(),
+            )
+
     def _heartbeat(self, request_id: int, stop: threading.Event) -> None:
         while not stop.wait(HEARTBEAT.total_seconds()):
             try:
-                with self._store.write() as session:
-                    queries.set_fields(session, request_id=request_id, heartbeat_at=self._clock())
+                if not self._beat(request_id):
+                    return  # marked interrupted: the heartbeat no longer touches it
             except Exception:
                 log.warning("could not record the heartbeat of execution #%s", request_id)
 
@@ -467,43 +504,35 @@ class Approvals:
         return Outcome(ok=False, summary=summary, details=[*details, recheck], data=data)
 
     def _finish(self, request: ApprovalRequest, action: Action, outcome: Outcome) -> None:
+        """Record the outcome: executing -> succeeded | failed, the event, the redrawn message
+        and card (whose phase moves to 복구 확인 once something has been done)."""
         now = self._clock()
         state = queries.SUCCEEDED if outcome.ok else queries.FAILED
-        with self._store.write() as session:
-            moved = queries.transition(
+        kind = EventKind.REMEDIATION_EXECUTED if outcome.ok else EventKind.REMEDIATION_FAILED
+        if not action.needs_approval:
+            kind = EventKind.BACKUP if outcome.ok else EventKind.REMEDIATION_FAILED
+        result = outcome.model_dump(mode="json")
+
+        def done(session: Session, from_state: str, to_state: str, **values: Any) -> bool:
+            return self.move_in(
                 session,
-                request_id=request.id,
-                from_state=queries.EXECUTING,
-                to_state=state,
-                finished_at=now,
-                outcome=outcome.model_dump(mode="json"),
-            )
-            if not moved:
-                # Marked interrupted by a restart that thought this process dead: keep the
-                # outcome, since it did run, but leave the state the restart recorded.
-                queries.set_fields(
-                    session, request_id=request.id, outcome=outcome.model_dump(mode="json")
-                )
-            kind = EventKind.REMEDIATION_EXECUTED if outcome.ok else EventKind.REMEDIATION_FAILED
-            if not action.needs_approval:
-                kind = EventKind.BACKUP if outcome.ok else EventKind.REMEDIATION_FAILED
-            record(
-                session,
-                incident_id=request.incident_id,
+                request,
+                from_state=from_state,
+                to_state=to_state,
                 kind=kind,
                 actor="bot",
                 at=now,
-                data=self._event_data(request, outcome.summary),
+                summary=outcome.summary,
+                outcome=result,
+                **values,
             )
-            self._redraw(session, request)
-            # The card's phase moves to 복구 확인 once something has been done.
-            self._sender.enqueue(
-                session,
-                queue=incident_queue(request.incident_id),
-                op="card.update",
-                payload={"incident_id": request.incident_id},
-                coalesce=True,
-            )
+
+        with self._store.write() as session:
+            moved = done(session, queries.EXECUTING, state, held_by=self._executor, finished_at=now)
+            # Marked interrupted by a restart that thought this process dead: keep the
+            # outcome, since it did run, but leave the state the restart recorded.
+            if not moved and not done(session, queries.INTERRUPTED, queries.INTERRUPTED):
+                log.warning("execution #%s finished in state it cannot leave", request.id)
         self._sender.kick(incident_queue(request.incident_id))
 
     # -- time ---------------------------------------------------------------------------------
@@ -556,25 +585,43 @@ class Approvals:
         return marked
 
     # -- helpers ------------------------------------------------------------------------------
-    def _record_refusal(
+    def _refuse(
         self,
         request: ApprovalRequest,
         actor: Actor,
         refusal: UserError,
         *,
-        take_delivery: bool = False,
+        expire: bool = False,
     ) -> None:
+        """Record a refusal with the click's delivery taken in the same transaction (a repeated
+        delivery raises Duplicate and records nothing); `expire`: the request is past its time
+        and moves to expired in that transaction too."""
         with self._store.write() as session:
-            if take_delivery:
-                claim(session, actor=actor, at=self._clock())
-            record(
+            claim(session, actor=actor, at=self._clock())
+            expired = expire and self.move_in(
                 session,
-                incident_id=request.incident_id,
-                kind=EventKind.REMEDIATION_REFUSED,
-                actor=actor.user_id,
-                at=self._clock(),
-                data=self._event_data(request, refusal.message),
+                request,
+                from_state=queries.PENDING,
+                to_state=queries.EXPIRED,
+                kind=EventKind.REMEDIATION_EXPIRED,
+                actor="bot",
+                finished_at=self._clock(),
             )
+            self._record_refusal_in(session, request, actor, refusal)
+        if expired:
+            self._sender.kick(incident_queue(request.incident_id))
+
+    def _record_refusal_in(
+        self, session: Session, request: ApprovalRequest, actor: Actor, refusal: UserError
+    ) -> None:
+        record(
+            session,
+            incident_id=request.incident_id,
+            kind=EventKind.REMEDIATION_REFUSED,
+            actor=actor.user_id,
+            at=self._clock(),
+            data=self._event_data(request, refusal.message),
+        )
 
     def _redraw_card(self, session: Any, incident_id: int) -> None:
         """The card shows what waits for approval and what was done last."""
