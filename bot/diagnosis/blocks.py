@@ -94,17 +94,3 @@ def _command(suggestion: dict[str, Any]) -> str | None:
         return None
     argument = suggestion.get("argument")
     return f"{suggestion['remediation']} {argument}" if argument else suggestion["remediation"]
-
-
-def render_plain(run: DiagnosisRun, results: Sequence[CheckResult], t: Catalogue) -> str:
-    """The finished run as text, for an ephemeral answer outside an incident."""
-    _, blocks = render_run(run, results, t)
-    parts = []
-    for block in blocks:
-        if block["type"] == "header":
-            parts.append(f"*{block['text']['text']}*")
-        elif block["type"] == "section":
-            parts.append(block["text"]["text"])
-        elif block["type"] == "context":
-            parts.append(block["elements"][0]["text"])
-    return "\n".join(parts)

@@ -16,7 +16,6 @@ from typing import Any
 from bot.aio import BackgroundLoop
 from bot.clock import Clock
 from bot.diagnosis.scenarios import (
-    BY_KEY,
     CHECKS,
     SCENARIO_KEYS,
     TIMEOUT_IS_SYMPTOM,
@@ -527,7 +526,3 @@ def store_snapshot(session: Any, diagnosis: Diagnosis, now: Any, *, source: str)
         if isinstance(counts, dict) and counts:
             dropped = bool(data.get("drops") or data.get("missing"))
             diagnoses.add_snapshot(session, at=now, source=source, counts=counts, dropped=dropped)
-
-
-def is_scenario(key: str) -> bool:
-    return key in BY_KEY or key == TRIAGE

@@ -293,8 +293,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Scenario:
-    key: str
-    situation: int  # the runbook's 상황 number
+    key: str  # the comment beside each names its 상황 in the runbook
     checks: tuple[str, ...]
     cases: tuple[Case, ...] = field(default_factory=tuple)
 
@@ -302,7 +301,6 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "outage",  # 상황 1: 서비스 완전 다운
-        1,
         ("site", "dns", "vercel_deployments", "vercel_errors", "vercel_status"),
         (
             # 경우 A: 최근 배포 이후 발생 -> 이전 배포로 롤백
@@ -324,7 +322,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "database",  # 상황 2: 데이터베이스 연결 실패
-        2,
         ("supabase_status", "db_ping", "db_connections", "db_size", "audit_logs"),
         (
             # 경우 A: Supabase 장애
@@ -349,7 +346,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "openai",  # 상황 3: OpenAI API 장애 또는 과금 문제
-        3,
         ("openai_status", "openai_key"),
         (
             # 경우 A: OpenAI 서비스 장애 -> "일시적으로 AI 기능을 사용할 수 없습니다" 안내
@@ -385,7 +381,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "auth",  # 상황 4: 인증 시스템 장애
-        4,
         ("supabase_status", "auth_health", "auth_settings", "auth_signin"),
         (
             # 경우 A: Supabase Auth 장애 (상태 페이지의 다른 구성요소 장애는 해당하지 않는다)
@@ -410,7 +405,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "performance",  # 상황 5: 성능 저하 (즉시 조치 1-4; 런북에 경우 문자가 없다)
-        5,
         ("site_timing", "api_timing", "slow_queries"),
         (
             # 1. 실행 시간이 긴 Vercel Functions 식별
@@ -425,7 +419,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "deploy",  # 상황 6: 배포 실패 (린트/타입체크/테스트/빌드/배포)
-        6,
         ("github_workflow", "vercel_build"),
         (
             Case(
@@ -441,7 +434,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "data-loss",  # 상황 7: 데이터 유실 또는 손상
-        7,
         ("table_counts", "latest_backup"),
         (
             # 1. 서비스 일시 중지 (점검 페이지)

@@ -269,8 +269,3 @@ class Sender:
         if self._thread is not None and wait:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
-
-    def pending(self) -> dict[str, int]:
-        """Messages by status, for status output and tests."""
-        with self._store.read() as session:
-            return queries.counts(session)
