@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -190,6 +190,11 @@ class Settings(BaseSettings):
         """The time zone for messages and reports."""
         return ZoneInfo(self.timezone)
 
+    def secret(self, name: str) -> str | None:
+        """A secret setting's value, None when unset: what a probe or remediation is given."""
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
+
     def secret_values(self) -> list[str]:
         """Every secret this process knows, for redaction."""
         secrets = []
@@ -202,6 +207,25 @@ class Settings(BaseSettings):
         if password:
             secrets.append(password)
         return secrets
+
+
+class VercelArgs(TypedDict):
+    api_url: str
+    token: str | None
+    project_id: str | None
+    team_id: str | None
+    timeout: float
+
+
+def vercel_args(settings: Settings, *, timeout: float) -> VercelArgs:
+    """The VERCEL_* settings as the Vercel probes and remediations take them."""
+    return {
+        "api_url": settings.vercel_api_url,
+        "token": settings.secret("vercel_token"),
+        "project_id": settings.vercel_project_id,
+        "team_id": settings.vercel_team_id,
+        "timeout": timeout,
+    }
 
 
 def _password_in_url(url: str) -> str | None:

@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from bot.approvals.catalogue import Action, action_of, undoes
 from bot.clock import Clock
 from bot.incidents.flows import Actor, UserError, claim, incident_queue, record, take
 from bot.incidents.vocabulary import EventKind
+from bot.logs import error_id as new_error_id
 from bot.settings import Settings
 from bot.slack.outbox import Sender
 from probes.base import CheckStatus, Msg, msg
@@ -116,7 +116,7 @@ class Approvals:
             preview = action.preview(self._settings, argument, now)
         except Exception:
             # A remediation never raises by contract; if one does, nothing is asked for.
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.exception("preview of %s failed (error id %s)", action.key, error_id)
             return Requested(None, msg("error.internal", id=error_id))
         if preview.blocked is not None:
@@ -450,7 +450,7 @@ class Approvals:
         try:
             outcome = action.execute(preview, self._settings, extra)
         except Exception:
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.exception(
                 "execution of %s #%s failed (error id %s)", action.key, request_id, error_id
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
-from bot.settings import Settings
+from bot.settings import Settings, VercelArgs, vercel_args
 from bot.text import fmt_datetime
 from probes.backups import check_latest_backup
 from probes.base import CheckStatus, Finding, msg
@@ -66,19 +66,10 @@ class Inputs:
         return self.settings.probe_timeout
 
     def secret(self, name: str) -> str | None:
-        value = getattr(self.settings, name)
-        return value.get_secret_value() if value is not None else None
+        return self.settings.secret(name)
 
 
 Probe = Callable[[Inputs], Awaitable[Finding]]
-
-
-class _VercelArgs(TypedDict):
-    api_url: str
-    token: str | None
-    project_id: str | None
-    team_id: str | None
-    timeout: float
 
 
 class _SupabaseArgs(TypedDict):
@@ -92,15 +83,8 @@ class _DbArgs(TypedDict):
     timeout: float
 
 
-def _vercel(i: Inputs) -> _VercelArgs:
-    s = i.settings
-    return {
-        "api_url": s.vercel_api_url,
-        "token": i.secret("vercel_token"),
-        "project_id": s.vercel_project_id,
-        "team_id": s.vercel_team_id,
-        "timeout": i.timeout,
-    }
+def _vercel(i: Inputs) -> VercelArgs:
+    return vercel_args(i.settings, timeout=i.timeout)
 
 
 def _supabase(i: Inputs) -> _SupabaseArgs:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.logs import error_id as new_error_id
 from bot.slack.client import classify
 from bot.slack.doorbell import Doorbell
 from storage import Store
@@ -231,7 +231,7 @@ class Sender:
                 int(backoff.total_seconds()),
             )
             return _RETRY
-        error_id = uuid.uuid4().hex[:8]
+        error_id = new_error_id()
         queries.mark_failed(session, message_id=head.id, error=failure.error, at=now)
         log.error(
             "Slack refused %s #%s for good: %s (error id %s)",
