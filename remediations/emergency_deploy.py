@@ -23,10 +23,12 @@ from probes.vercel import current_production, state_of
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    Refusal,
     VercelApi,
     config_changed,
     failure_msg,
     not_configured,
+    preview_reads,
     run_sync,
     unexpected,
 )
@@ -64,20 +66,18 @@ def preview(
 ) -> Preview:
     """Say which branch would be built for production, from which deployment, and why."""
     title = msg("emergency_deploy.title", project=project_id or "?")
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token or not project_id:
-        return Preview(action=ACTION, summary=title, blocked=missing)
     # Free text typed in Slack: one line, nothing shaped like a credential.
     reason = scrub(argument or "", limit=REASON_LIMIT)
-    if not reason:
-        return Preview(action=ACTION, summary=title, blocked=msg("emergency_deploy.no_reason"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
-    try:
-        deployments = run_sync(_list(api, project_id))
-    except ProbeFailure as failure:
-        return Preview(action=ACTION, summary=title, blocked=failure_msg(failure))
-    except Exception as error:
-        return Preview(action=ACTION, summary=title, blocked=unexpected(ACTION, error))
+
+    async def reads(api: VercelApi, project: str) -> list[dict[str, Any]]:
+        if not reason:
+            raise Refusal(msg("emergency_deploy.no_reason"))
+        return await _list(api, project)
+
+    read = preview_reads(ACTION, title, reads, api_url, token, project_id, team_id, timeout)
+    if isinstance(read, Preview):
+        return read
+    project_id, deployments = read
 
     moment = now or datetime.now(UTC)
     chosen = current_production(deployments) or (deployments[0] if deployments else None)

@@ -29,10 +29,12 @@ from probes.vercel import current_production
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    Refusal,
     VercelApi,
     config_changed,
     failure_msg,
     not_configured,
+    preview_reads,
     run_sync,
     unexpected,
 )
@@ -83,19 +85,18 @@ def preview(
 ) -> Preview:
     """Find production's OPENAI_API_KEY variable(s) and the deployment to rebuild with it."""
     title = msg("rotate_key.title", project=project_id or "?")
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token or not project_id:
-        return Preview(action=ACTION, summary=title, blocked=missing)
-    if argument and argument.strip():
-        # Most likely the key itself, typed into the channel: never echo it, ask for the modal.
-        return Preview(action=ACTION, summary=title, blocked=msg("rotate_key.no_argument"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
-    try:
-        env_vars, deployments = run_sync(_read(api, project_id))
-    except ProbeFailure as failure:
-        return Preview(action=ACTION, summary=title, blocked=failure_msg(failure))
-    except Exception as error:
-        return Preview(action=ACTION, summary=title, blocked=unexpected(ACTION, error))
+
+    async def reads(api: VercelApi, project: str) -> tuple[list[EnvVar], list[dict[str, Any]]]:
+        if argument and argument.strip():
+            # Most likely the key itself, typed into the channel: never echo it, ask for the
+            # modal.
+            raise Refusal(msg("rotate_key.no_argument"))
+        return await _read(api, project)
+
+    read = preview_reads(ACTION, title, reads, api_url, token, project_id, team_id, timeout)
+    if isinstance(read, Preview):
+        return read
+    project_id, (env_vars, deployments) = read
 
     current = current_production(deployments)
     if current is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from probes.base import Msg, ProbeFailure, msg
 from probes.http import Answer, HttpFailure, HttpSession, StatusError
 from probes.text import age_text, scrub, truncate
 from probes.vercel import SERVICE, describe, list_deployments
+from remediations.base import Preview
 
 T = TypeVar("T")
 
@@ -54,6 +55,42 @@ def unexpected(action: str, error: BaseException) -> Msg:
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
     log.error("remediation %s failed: %s at %s", action, type(error).__name__, where)
     return msg("remediation.unexpected", error=type(error).__name__)
+
+
+class Refusal(Exception):
+    """A reason not to go on, already said as a sentence."""
+
+    def __init__(self, sentence: Msg) -> None:
+        super().__init__(sentence.key)
+        self.sentence = sentence
+
+
+def preview_reads(
+    action: str,
+    title: Msg,
+    reads: Callable[[VercelApi, str], Coroutine[Any, Any, T]],
+    api_url: str,
+    token: str | None,
+    project_id: str | None,
+    team_id: str | None,
+    timeout: float,
+) -> tuple[str, T] | Preview:
+    """How every Vercel preview starts: the settings it cannot do without, then `reads` of the
+    project. The project id and what `reads` returned, or the preview blocked by the reason
+    (the missing settings, a `Refusal` that `reads` raised, a failed or unforeseen call)."""
+    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
+    if missing is not None or not token or not project_id:
+        return Preview(action=action, summary=title, blocked=missing)
+    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
+    try:
+        return project_id, run_sync(reads(api, project_id))
+    except Refusal as refusal:
+        blocked = refusal.sentence
+    except ProbeFailure as failure:
+        blocked = failure_msg(failure)
+    except Exception as error:
+        blocked = unexpected(action, error)
+    return Preview(action=action, summary=title, blocked=blocked)
 
 
 def config_changed(setting: str) -> Msg:
