@@ -15,20 +15,18 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from probes.base import ProbeFailure, msg
 from probes.text import scrub
 from probes.vercel import current_production, state_of
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    ProjectPlan,
     Refusal,
     VercelApi,
-    config_changed,
     failure_msg,
-    not_configured,
     preview_reads,
+    previewed_plan,
     run_sync,
     unexpected,
 )
@@ -41,10 +39,9 @@ _FAILED = {"ERROR", "CANCELED"}
 log = logging.getLogger(__name__)
 
 
-class EmergencyDeployPlan(BaseModel):
+class EmergencyDeployPlan(ProjectPlan):
     """What an approved emergency deploy acts on (Preview.data)."""
 
-    project_id: str
     # The project name Vercel's create-deployment call requires.
     name: str
     base: DeploymentFacts
@@ -131,17 +128,12 @@ def execute(
     now: datetime | None = None,
 ) -> Outcome:
     """Start the production build of the branch head from the previewed base deployment."""
-    try:
-        plan = EmergencyDeployPlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked:
-        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token:
-        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=ACTION))
-    if project_id != plan.project_id:
-        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
+    checked = previewed_plan(
+        ACTION, preview, EmergencyDeployPlan, token=token, project_id=project_id
+    )
+    if isinstance(checked, Outcome):
+        return checked
+    plan, token = checked
     api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
     try:
         created = run_sync(_deploy(api, plan))

@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
-
 from probes.base import ProbeFailure, msg
 from probes.http import StatusError
 from probes.text import scrub
@@ -29,13 +27,13 @@ from probes.vercel import current_production, rollback_candidate, state_of
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    ProjectPlan,
     Refusal,
     VercelApi,
     api_error,
-    config_changed,
     failure_msg,
-    not_configured,
     preview_reads,
+    previewed_plan,
     run_sync,
     unexpected,
 )
@@ -51,10 +49,9 @@ _HOSTNAME = re.compile(rf"(?=.{{4,253}}$){_LABEL}(?:\.{_LABEL})+")
 log = logging.getLogger(__name__)
 
 
-class RollbackPlan(BaseModel):
+class RollbackPlan(ProjectPlan):
     """What an approved rollback acts on (Preview.data)."""
 
-    project_id: str
     target: DeploymentFacts
     # The deployment serving production at preview time; execution refuses if that changed.
     replaces: DeploymentFacts | None
@@ -173,17 +170,10 @@ def execute(
 ) -> Outcome:
     """Promote the previewed deployment if it is still READY and production has not moved since,
     then watch up to wait_s for production to switch to it."""
-    try:
-        plan = RollbackPlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked:
-        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token:
-        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=ACTION))
-    if project_id != plan.project_id:
-        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
+    checked = previewed_plan(ACTION, preview, RollbackPlan, token=token, project_id=project_id)
+    if isinstance(checked, Outcome):
+        return checked
+    plan, token = checked
     api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
     try:
         return run_sync(_promote(api, plan, wait_s, poll_interval_s))

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from probes.base import CheckStatus, Msg, ProbeFailure, msg
 from probes.http import StatusError
@@ -29,12 +29,12 @@ from probes.vercel import current_production
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    ProjectPlan,
     Refusal,
     VercelApi,
-    config_changed,
     failure_msg,
-    not_configured,
     preview_reads,
+    previewed_plan,
     run_sync,
     unexpected,
 )
@@ -55,10 +55,9 @@ class EnvVar(BaseModel):
     type: str
 
 
-class RotatePlan(BaseModel):
+class RotatePlan(ProjectPlan):
     """What an approved rotation acts on (Preview.data): ids only, never a key."""
 
-    project_id: str
     name: str
     # Empty: production has no OPENAI_API_KEY and one is created.
     env_vars: list[EnvVar]
@@ -162,17 +161,10 @@ def execute(
 ) -> Outcome:
     """Check the new key with OpenAI; only if accepted, put it in production's variable(s) and
     rebuild the production deployment with it."""
-    try:
-        plan = RotatePlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked:
-        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token:
-        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=ACTION))
-    if project_id != plan.project_id:
-        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
+    checked = previewed_plan(ACTION, preview, RotatePlan, token=token, project_id=project_id)
+    if isinstance(checked, Outcome):
+        return checked
+    plan, token = checked
     key = new_key.strip()
     if not key:
         return Outcome(ok=False, summary=msg("rotate_key.no_key"))

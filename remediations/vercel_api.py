@@ -25,9 +25,10 @@ from probes.base import Msg, ProbeFailure, msg
 from probes.http import Answer, HttpFailure, HttpSession, StatusError
 from probes.text import age_text, scrub, truncate
 from probes.vercel import SERVICE, describe, list_deployments
-from remediations.base import Preview
+from remediations.base import Outcome, Preview, plan_of
 
 T = TypeVar("T")
+P = TypeVar("P", bound="ProjectPlan")
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,29 @@ def preview_reads(
     except Exception as error:
         blocked = unexpected(action, error)
     return Preview(action=action, summary=title, blocked=blocked)
+
+
+class ProjectPlan(BaseModel):
+    """What an approved action on a Vercel project acts on (Preview.data)."""
+
+    project_id: str
+
+
+def previewed_plan(
+    action: str, preview: Preview, plan: type[P], *, token: str | None, project_id: str | None
+) -> tuple[P, str] | Outcome:
+    """How every execution on the Vercel project starts: the plan its own preview stored, the
+    settings it needs, and VERCEL_PROJECT_ID still naming the previewed project. The plan and
+    the token, or the outcome that refuses to go on."""
+    found = plan_of(preview, plan)
+    if found is None or preview.action != action:
+        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=action))
+    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
+    if missing or not token:
+        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=action))
+    if project_id != found.project_id:
+        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
+    return found, token
 
 
 def config_changed(setting: str) -> Msg:

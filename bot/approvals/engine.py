@@ -215,11 +215,11 @@ class Approvals:
             raise Refused("approval.refused.self", id=request.id)
         approvers = self._settings.approvers
         if approvers and user not in approvers:
-            raise Refused(
-                "approval.refused.not_approver",
-                id=request.id,
-                approvers=", ".join(f"<@{a}>" for a in approvers),
-            )
+            raise self._not_approver(request)
+
+    def _not_approver(self, request: ApprovalRequest) -> Refused:
+        approvers = ", ".join(f"<@{a}>" for a in self._settings.approvers)
+        return Refused("approval.refused.not_approver", id=request.id, approvers=approvers)
 
     def get(self, request_id: int) -> ApprovalRequest:
         with self._store.read() as session:
@@ -286,11 +286,7 @@ class Approvals:
         now = self._clock()
         approvers = self._settings.approvers
         if approvers and actor.user_id not in approvers and actor.user_id != request.requested_by:
-            refusal = Refused(
-                "approval.refused.not_approver",
-                id=request.id,
-                approvers=", ".join(f"<@{a}>" for a in approvers),
-            )
+            refusal = self._not_approver(request)
             self._refuse(request, actor, refusal)
             raise refusal
         self._decide(
