@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -17,6 +17,9 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from probes.vercel import VercelArgs
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-:]+?)(?::(\d{1,5}))?$")
@@ -207,14 +210,6 @@ class Settings(BaseSettings):
         if password:
             secrets.append(password)
         return secrets
-
-
-class VercelArgs(TypedDict):
-    api_url: str
-    token: str | None
-    project_id: str | None
-    team_id: str | None
-    timeout: float
 
 
 def vercel_args(settings: Settings, *, timeout: float) -> VercelArgs:

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 from probes.base import CheckStatus, Finding, ProbeFailure, guarded, msg, skipped_unless
 from probes.http import HttpSession
 from probes.text import age_text, ensure_aware, from_epoch_ms, iso, minutes_between, scrub, truncate
 
 T = TypeVar("T")
+
+
+class VercelArgs(TypedDict):
+    """The VERCEL_* settings, as every Vercel check and remediation takes them."""
+
+    api_url: str
+    token: str | None
+    project_id: str | None
+    timeout: float
+    team_id: NotRequired[str | None]
+
 
 SERVICE = "Vercel API"
 # A deployment that went live this long before the incident began is the runbook's case A.
@@ -23,23 +34,21 @@ _IN_PROGRESS = {"BUILDING", "INITIALIZING", "QUEUED"}
 @guarded
 async def check_vercel_deployments(
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    timeout: float,
-    team_id: str | None = None,
     limit: int = 20,
     incident_started_at: datetime | None = None,
     recent_window_minutes: int = RECENT_WINDOW_MINUTES,
+    **vercel: Unpack[VercelArgs],
 ) -> Finding:
     """The current production deployment, its age, a recent go-live (case A) and newer failures."""
     now = datetime.now(UTC)
     deployments = await _reading(
-        token,
-        project_id,
-        timeout,
+        vercel,
         lambda http, project: list_deployments(
-            http, api_url=api_url, project_id=project, team_id=team_id, limit=limit
+            http,
+            api_url=vercel["api_url"],
+            project_id=project,
+            team_id=vercel.get("team_id"),
+            limit=limit,
         ),
     )
     if isinstance(deployments, Finding):
@@ -100,14 +109,10 @@ async def check_vercel_deployments(
 @guarded
 async def check_vercel_deployment_errors(
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    timeout: float,
-    team_id: str | None = None,
     deployment_id: str | None = None,
     limit: int = 200,
     max_lines: int = 5,
+    **vercel: Unpack[VercelArgs],
 ) -> Finding:
     """Error lines (stderr, fatal, level error) in the current production deployment's events."""
     now = datetime.now(UTC)
@@ -117,7 +122,7 @@ async def check_vercel_deployment_errors(
     ) -> Finding | tuple[str, dict[str, Any], list[str], int]:
         if deployment_id is None:
             deployments = await list_deployments(
-                http, api_url=api_url, project_id=project, team_id=team_id
+                http, api_url=vercel["api_url"], project_id=project, team_id=vercel.get("team_id")
             )
             current = current_production(deployments)
             if current is None:
@@ -130,11 +135,15 @@ async def check_vercel_deployment_errors(
         else:
             chosen, described = deployment_id, {"id": deployment_id}
         errors, read = await error_lines(
-            http, api_url=api_url, deployment_id=chosen, team_id=team_id, limit=limit
+            http,
+            api_url=vercel["api_url"],
+            deployment_id=chosen,
+            team_id=vercel.get("team_id"),
+            limit=limit,
         )
         return chosen, described, errors, read
 
-    outcome = await _reading(token, project_id, timeout, reads)
+    outcome = await _reading(vercel, reads)
     if isinstance(outcome, Finding):
         return outcome
     deployment_id, described, errors, read = outcome
@@ -161,20 +170,20 @@ async def check_vercel_deployment_errors(
 @guarded
 async def check_vercel_failed_build(
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    timeout: float,
-    team_id: str | None = None,
     limit: int = 20,
     max_lines: int = 8,
+    **vercel: Unpack[VercelArgs],
 ) -> Finding:
     """Whether the newest production deployment failed, with its error code and build errors."""
     now = datetime.now(UTC)
 
     async def reads(http: HttpSession, project: str) -> Finding | dict[str, Any] | None:
         deployments = await list_deployments(
-            http, api_url=api_url, project_id=project, team_id=team_id, limit=limit
+            http,
+            api_url=vercel["api_url"],
+            project_id=project,
+            team_id=vercel.get("team_id"),
+            limit=limit,
         )
         newest = deployments[0] if deployments else None
         if newest is None or state_of(newest) != "ERROR":
@@ -182,7 +191,10 @@ async def check_vercel_failed_build(
         data: dict[str, Any] = {"newest": describe(newest, now), "state": "ERROR"}
         try:
             lines, _ = await error_lines(
-                http, api_url=api_url, deployment_id=_id(newest), team_id=team_id
+                http,
+                api_url=vercel["api_url"],
+                deployment_id=_id(newest),
+                team_id=vercel.get("team_id"),
             )
             data.update(lines=lines[-max_lines:], error_count=len(lines))
         except ProbeFailure as failure:
@@ -196,7 +208,7 @@ async def check_vercel_failed_build(
             data=data,
         )
 
-    newest = await _reading(token, project_id, timeout, reads)
+    newest = await _reading(vercel, reads)
     if isinstance(newest, Finding):
         return newest
     if newest is None:
@@ -225,16 +237,14 @@ async def check_vercel_failed_build(
 
 
 async def _reading(
-    token: str | None,
-    project_id: str | None,
-    timeout: float,
-    reads: Callable[[HttpSession, str], Awaitable[T]],
+    vercel: VercelArgs, reads: Callable[[HttpSession, str], Awaitable[T]]
 ) -> T | Finding:
     """How every Vercel check starts: skipped without the token and project, else `reads` of
     the project in one session; a failed call comes back as its Finding."""
+    token, project_id = vercel["token"], vercel["project_id"]
     if not token or not project_id:
         return skipped_unless(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    async with _session(token, timeout) as http:
+    async with _session(token, vercel["timeout"]) as http:
         try:
             return await reads(http, project_id)
         except ProbeFailure as failure:

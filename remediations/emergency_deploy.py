@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 from probes.base import ProbeFailure, msg
 from probes.text import scrub
-from probes.vercel import current_production, state_of
+from probes.vercel import VercelArgs, current_production, state_of
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
@@ -52,17 +52,10 @@ class EmergencyDeployPlan(ProjectPlan):
 
 
 def preview(
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    argument: str | None = None,
-    now: datetime | None = None,
+    *, argument: str | None = None, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Preview:
     """Say which branch would be built for production, from which deployment, and why."""
-    title = msg("emergency_deploy.title", project=project_id or "?")
+    title = msg("emergency_deploy.title", project=vercel["project_id"] or "?")
     # Free text typed in Slack: one line, nothing shaped like a credential.
     reason = scrub(argument or "", limit=REASON_LIMIT)
 
@@ -71,7 +64,7 @@ def preview(
             raise Refusal(msg("emergency_deploy.no_reason"))
         return await _list(api, project)
 
-    read = preview_reads(ACTION, title, reads, api_url, token, project_id, team_id, timeout)
+    read = preview_reads(ACTION, title, reads, **vercel)
     if isinstance(read, Preview):
         return read
     project_id, deployments = read
@@ -118,23 +111,13 @@ async def _list(api: VercelApi, project_id: str) -> list[dict[str, Any]]:
 
 
 def execute(
-    preview: Preview,
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    now: datetime | None = None,
+    preview: Preview, *, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Outcome:
     """Start the production build of the branch head from the previewed base deployment."""
-    checked = previewed_plan(
-        ACTION, preview, EmergencyDeployPlan, token=token, project_id=project_id
-    )
+    checked = previewed_plan(ACTION, preview, EmergencyDeployPlan, **vercel)
     if isinstance(checked, Outcome):
         return checked
-    plan, token = checked
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
+    plan, api = checked
     try:
         created = run_sync(_deploy(api, plan))
     except ProbeFailure as failure:

@@ -17,13 +17,13 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 from probes.base import ProbeFailure, msg
 from probes.http import StatusError
 from probes.text import scrub
-from probes.vercel import current_production, rollback_candidate, state_of
+from probes.vercel import VercelArgs, current_production, rollback_candidate, state_of
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
@@ -80,17 +80,10 @@ def _id(deployment: dict[str, Any] | None) -> str | None:
 
 
 def preview(
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    argument: str | None = None,
-    now: datetime | None = None,
+    *, argument: str | None = None, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Preview:
     """Name the deployment a rollback would promote and the one it would replace."""
-    title = msg("rollback.title", project=project_id or "?")
+    title = msg("rollback.title", project=vercel["project_id"] or "?")
 
     async def reads(api: VercelApi, project: str) -> RollbackPlan:
         reference = None
@@ -100,7 +93,7 @@ def preview(
                 raise Refusal(msg("rollback.bad_argument", argument=scrub(argument, limit=80)))
         return await _plan(api, project, reference, now or datetime.now(UTC))
 
-    read = preview_reads(ACTION, title, reads, api_url, token, project_id, team_id, timeout)
+    read = preview_reads(ACTION, title, reads, **vercel)
     if isinstance(read, Preview):
         return read
     _, plan = read
@@ -160,21 +153,16 @@ def _check_target(target: dict[str, Any], facts: DeploymentFacts, project_id: st
 def execute(
     preview: Preview,
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
     wait_s: float = WAIT_S,
     poll_interval_s: float = POLL_INTERVAL_S,
+    **vercel: Unpack[VercelArgs],
 ) -> Outcome:
     """Promote the previewed deployment if it is still READY and production has not moved since,
     then watch up to wait_s for production to switch to it."""
-    checked = previewed_plan(ACTION, preview, RollbackPlan, token=token, project_id=project_id)
+    checked = previewed_plan(ACTION, preview, RollbackPlan, **vercel)
     if isinstance(checked, Outcome):
         return checked
-    plan, token = checked
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
+    plan, api = checked
     try:
         return run_sync(_promote(api, plan, wait_s, poll_interval_s))
     except Refusal as refusal:

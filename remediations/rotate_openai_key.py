@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 from pydantic import BaseModel
@@ -25,7 +25,7 @@ from probes.base import CheckStatus, Msg, ProbeFailure, msg
 from probes.http import StatusError
 from probes.openai import check_openai_key
 from probes.text import scrub
-from probes.vercel import current_production
+from probes.vercel import VercelArgs, current_production
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
@@ -73,17 +73,10 @@ class _Stop(Exception):
 
 
 def preview(
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    argument: str | None = None,
-    now: datetime | None = None,
+    *, argument: str | None = None, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Preview:
     """Find production's OPENAI_API_KEY variable(s) and the deployment to rebuild with it."""
-    title = msg("rotate_key.title", project=project_id or "?")
+    title = msg("rotate_key.title", project=vercel["project_id"] or "?")
 
     async def reads(api: VercelApi, project: str) -> tuple[list[EnvVar], list[dict[str, Any]]]:
         if argument and argument.strip():
@@ -92,7 +85,7 @@ def preview(
             raise Refusal(msg("rotate_key.no_argument"))
         return await _read(api, project)
 
-    read = preview_reads(ACTION, title, reads, api_url, token, project_id, team_id, timeout)
+    read = preview_reads(ACTION, title, reads, **vercel)
     if isinstance(read, Preview):
         return read
     project_id, (env_vars, deployments) = read
@@ -151,29 +144,24 @@ def execute(
     preview: Preview,
     *,
     new_key: str,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
     openai_base_url: str,
-    timeout: float,
     now: datetime | None = None,
+    **vercel: Unpack[VercelArgs],
 ) -> Outcome:
     """Check the new key with OpenAI; only if accepted, put it in production's variable(s) and
     rebuild the production deployment with it."""
-    checked = previewed_plan(ACTION, preview, RotatePlan, token=token, project_id=project_id)
+    key = new_key.strip()
+    checked = previewed_plan(ACTION, preview, RotatePlan, secrets=[key], **vercel)
     if isinstance(checked, Outcome):
         return checked
-    plan, token = checked
-    key = new_key.strip()
+    plan, api = checked
     if not key:
         return Outcome(ok=False, summary=msg("rotate_key.no_key"))
     if not key.isascii() or not key.isprintable() or " " in key:
         # It goes into an HTTP header: refuse what would break it (a pasted newline, say).
         return Outcome(ok=False, summary=msg("rotate_key.key_malformed"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout, secrets=[key])
     try:
-        return run_sync(_rotate(api, plan, key, openai_base_url, timeout, now))
+        return run_sync(_rotate(api, plan, key, openai_base_url, vercel["timeout"], now))
     except _Stop as stop:
         return stop.outcome
     except Exception as error:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
-from bot.settings import Settings, VercelArgs, vercel_args
+from bot.settings import Settings, vercel_args
 from bot.text import fmt_datetime
 from probes.backups import check_latest_backup
 from probes.base import CheckStatus, Finding, msg
@@ -31,6 +31,7 @@ from probes.site import check_response_times, check_site
 from probes.statuspage import check_statuspage
 from probes.supabase_auth import check_auth_health, check_auth_settings, check_auth_signin
 from probes.vercel import (
+    VercelArgs,
     check_vercel_deployment_errors,
     check_vercel_deployments,
     check_vercel_failed_build,
