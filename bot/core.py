@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
@@ -23,6 +22,7 @@ from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
 from bot.incidents.blocks import Renderer
 from bot.incidents.flows import Actor, Duplicate, Incidents, take
 from bot.incidents.live import Live, live_state
+from bot.logs import error_id
 from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.doorbell import Doorbell
@@ -108,7 +108,7 @@ class Core:
             try:
                 return fn(*args, **kwargs)
             except Exception:
-                log.exception("background work %s failed (error id %s)", _name(fn), _error_id())
+                log.exception("background work %s failed (error id %s)", _name(fn), error_id())
                 return None
             finally:
                 with self._inflight_lock:
@@ -215,7 +215,3 @@ class Core:
 
 def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", repr(fn))
-
-
-def _error_id() -> str:
-    return uuid.uuid4().hex[:8]

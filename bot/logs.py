@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Iterable
 
 MASK = "[redacted]"
@@ -18,6 +19,11 @@ _PATTERNS = [
     re.compile(r"(?i)(password=)[^\s&]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
 ]
+
+
+def error_id() -> str:
+    """A short id for a failure: shown to the user, and in the log line with the details."""
+    return uuid.uuid4().hex[:8]
 
 
 class Redactor:

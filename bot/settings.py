@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -17,6 +17,9 @@ from pydantic import (
     field_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from probes.vercel import VercelArgs
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-:]+?)(?::(\d{1,5}))?$")
@@ -190,6 +193,11 @@ class Settings(BaseSettings):
         """The time zone for messages and reports."""
         return ZoneInfo(self.timezone)
 
+    def secret(self, name: str) -> str | None:
+        """A secret setting's value, None when unset: what a probe or remediation is given."""
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
+
     def secret_values(self) -> list[str]:
         """Every secret this process knows, for redaction."""
         secrets = []
@@ -202,6 +210,17 @@ class Settings(BaseSettings):
         if password:
             secrets.append(password)
         return secrets
+
+
+def vercel_args(settings: Settings, *, timeout: float) -> VercelArgs:
+    """The VERCEL_* settings as the Vercel probes and remediations take them."""
+    return {
+        "api_url": settings.vercel_api_url,
+        "token": settings.secret("vercel_token"),
+        "project_id": settings.vercel_project_id,
+        "team_id": settings.vercel_team_id,
+        "timeout": timeout,
+    }
 
 
 def _password_in_url(url: str) -> str | None:

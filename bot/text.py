@@ -11,10 +11,6 @@ from zoneinfo import ZoneInfo
 from bot.messages import Catalogue
 
 
-def local(dt: datetime, zone: ZoneInfo) -> datetime:
-    return dt.astimezone(zone)
-
-
 def fmt_datetime(dt: datetime, zone: ZoneInfo) -> str:
     """2026-11-26 14:03 KST"""
     value = dt.astimezone(zone)

@@ -135,7 +135,6 @@ def register(app: App, core: Core) -> None:
         request = core.approvals.get(request_id)
         if action_of(request.action).secret_at_approval:
             # The new key is pasted by the approver in a form; approval happens on submit.
-            core.approvals.take(actor)
             core.approvals.vet_approval(request_id=request_id, actor=actor)
             core.spawn(
                 core.client.views_open,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from slack_bolt import App, BoltResponse, Respond
@@ -16,6 +15,7 @@ from slack_bolt import App, BoltResponse, Respond
 from bot.core import Core
 from bot.incidents.blocks import plain, section
 from bot.incidents.flows import Duplicate, UserError
+from bot.logs import error_id as new_error_id
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def register(app: App, core: Core) -> None:
         elif isinstance(error, UserError):
             text = t.render(error.message)
         else:
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.error("listener failed (error id %s)", error_id, exc_info=error)
             text = t("error.internal", id=error_id)
 

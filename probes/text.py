@@ -56,17 +56,6 @@ def from_epoch_ms(value: object) -> datetime | None:
         return None
 
 
-def from_iso(value: object) -> datetime | None:
-    """An ISO 8601 string (GitHub's `...Z` form too) as an aware datetime, or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def ensure_aware(moment: datetime) -> datetime:
     """A datetime with a time zone; a naive one is taken as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,12 +3,26 @@ and the error lines of its build events (runbook 상황 1 A and 상황 6), as `v
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 from probes.base import CheckStatus, Finding, ProbeFailure, guarded, msg, skipped_unless
 from probes.http import HttpSession
 from probes.text import age_text, ensure_aware, from_epoch_ms, iso, minutes_between, scrub, truncate
+
+T = TypeVar("T")
+
+
+class VercelArgs(TypedDict):
+    """The VERCEL_* settings, as every Vercel check and remediation takes them."""
+
+    api_url: str
+    token: str | None
+    project_id: str | None
+    timeout: float
+    team_id: NotRequired[str | None]
+
 
 SERVICE = "Vercel API"
 # A deployment that went live this long before the incident began is the runbook's case A.
@@ -20,26 +34,25 @@ _IN_PROGRESS = {"BUILDING", "INITIALIZING", "QUEUED"}
 @guarded
 async def check_vercel_deployments(
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    timeout: float,
-    team_id: str | None = None,
     limit: int = 20,
     incident_started_at: datetime | None = None,
     recent_window_minutes: int = RECENT_WINDOW_MINUTES,
+    **vercel: Unpack[VercelArgs],
 ) -> Finding:
     """The current production deployment, its age, a recent go-live (case A) and newer failures."""
-    if not token or not project_id:
-        return skipped_unless(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
     now = datetime.now(UTC)
-    async with _session(token, timeout) as http:
-        try:
-            deployments = await list_deployments(
-                http, api_url=api_url, project_id=project_id, team_id=team_id, limit=limit
-            )
-        except ProbeFailure as failure:
-            return failure.finding()
+    deployments = await _reading(
+        vercel,
+        lambda http, project: list_deployments(
+            http,
+            api_url=vercel["api_url"],
+            project_id=project,
+            team_id=vercel.get("team_id"),
+            limit=limit,
+        ),
+    )
+    if isinstance(deployments, Finding):
+        return deployments
     if not deployments:
         return Finding(status=CheckStatus.FAIL, summary=msg("check.vercel.none"), data={})
     current = current_production(deployments)
@@ -96,41 +109,44 @@ async def check_vercel_deployments(
 @guarded
 async def check_vercel_deployment_errors(
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    timeout: float,
-    team_id: str | None = None,
     deployment_id: str | None = None,
     limit: int = 200,
     max_lines: int = 5,
+    **vercel: Unpack[VercelArgs],
 ) -> Finding:
     """Error lines (stderr, fatal, level error) in the current production deployment's events."""
-    if not token or not project_id:
-        return skipped_unless(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
     now = datetime.now(UTC)
-    async with _session(token, timeout) as http:
-        try:
-            if deployment_id is None:
-                deployments = await list_deployments(
-                    http, api_url=api_url, project_id=project_id, team_id=team_id
-                )
-                current = current_production(deployments)
-                if current is None:
-                    return Finding(
-                        status=CheckStatus.WARN,
-                        summary=msg("check.vercel.no_ready", count=len(deployments)),
-                        data={"count": len(deployments)},
-                    )
-                deployment_id = _id(current)
-                described: dict[str, Any] | None = describe(current, now)
-            else:
-                described = {"id": deployment_id}
-            errors, read = await error_lines(
-                http, api_url=api_url, deployment_id=deployment_id, team_id=team_id, limit=limit
+
+    async def reads(
+        http: HttpSession, project: str
+    ) -> Finding | tuple[str, dict[str, Any], list[str], int]:
+        if deployment_id is None:
+            deployments = await list_deployments(
+                http, api_url=vercel["api_url"], project_id=project, team_id=vercel.get("team_id")
             )
-        except ProbeFailure as failure:
-            return failure.finding()
+            current = current_production(deployments)
+            if current is None:
+                return Finding(
+                    status=CheckStatus.WARN,
+                    summary=msg("check.vercel.no_ready", count=len(deployments)),
+                    data={"count": len(deployments)},
+                )
+            chosen, described = _id(current), describe(current, now)
+        else:
+            chosen, described = deployment_id, {"id": deployment_id}
+        errors, read = await error_lines(
+            http,
+            api_url=vercel["api_url"],
+            deployment_id=chosen,
+            team_id=vercel.get("team_id"),
+            limit=limit,
+        )
+        return chosen, described, errors, read
+
+    outcome = await _reading(vercel, reads)
+    if isinstance(outcome, Finding):
+        return outcome
+    deployment_id, described, errors, read = outcome
     data = {"deployment": described, "events_read": read, "error_count": len(errors)}
     name = _display(described or {"id": deployment_id})
     if not errors:
@@ -154,45 +170,47 @@ async def check_vercel_deployment_errors(
 @guarded
 async def check_vercel_failed_build(
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    timeout: float,
-    team_id: str | None = None,
     limit: int = 20,
     max_lines: int = 8,
+    **vercel: Unpack[VercelArgs],
 ) -> Finding:
     """Whether the newest production deployment failed, with its error code and build errors."""
-    if not token or not project_id:
-        return skipped_unless(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
     now = datetime.now(UTC)
-    async with _session(token, timeout) as http:
-        try:
-            deployments = await list_deployments(
-                http, api_url=api_url, project_id=project_id, team_id=team_id, limit=limit
-            )
-        except ProbeFailure as failure:
-            return failure.finding()
+
+    async def reads(http: HttpSession, project: str) -> Finding | dict[str, Any] | None:
+        deployments = await list_deployments(
+            http,
+            api_url=vercel["api_url"],
+            project_id=project,
+            team_id=vercel.get("team_id"),
+            limit=limit,
+        )
         newest = deployments[0] if deployments else None
-        if newest is not None and state_of(newest) == "ERROR":
-            data: dict[str, Any] = {"newest": describe(newest, now), "state": "ERROR"}
-            try:
-                lines, _ = await error_lines(
-                    http, api_url=api_url, deployment_id=_id(newest), team_id=team_id
-                )
-                data.update(lines=lines[-max_lines:], error_count=len(lines))
-            except ProbeFailure as failure:
-                # The build's failure is known without its log: say so rather than lose it.
-                data.update(lines=[], events_error=failure.kind)
-            return Finding(
-                status=CheckStatus.FAIL,
-                summary=msg(
-                    "check.vercel.build_failed",
-                    deployment=_display(newest),
-                    code=_error_code(newest),
-                ),
-                data=data,
+        if newest is None or state_of(newest) != "ERROR":
+            return newest
+        data: dict[str, Any] = {"newest": describe(newest, now), "state": "ERROR"}
+        try:
+            lines, _ = await error_lines(
+                http,
+                api_url=vercel["api_url"],
+                deployment_id=_id(newest),
+                team_id=vercel.get("team_id"),
             )
+            data.update(lines=lines[-max_lines:], error_count=len(lines))
+        except ProbeFailure as failure:
+            # The build's failure is known without its log: say so rather than lose it.
+            data.update(lines=[], events_error=failure.kind)
+        return Finding(
+            status=CheckStatus.FAIL,
+            summary=msg(
+                "check.vercel.build_failed", deployment=_display(newest), code=_error_code(newest)
+            ),
+            data=data,
+        )
+
+    newest = await _reading(vercel, reads)
+    if isinstance(newest, Finding):
+        return newest
     if newest is None:
         return Finding(status=CheckStatus.WARN, summary=msg("check.vercel.none"), data={})
     state = state_of(newest)
@@ -216,6 +234,21 @@ async def check_vercel_failed_build(
 
 
 # -- shared Vercel machinery -------------------------------------------------------------
+
+
+async def _reading(
+    vercel: VercelArgs, reads: Callable[[HttpSession, str], Awaitable[T]]
+) -> T | Finding:
+    """How every Vercel check starts: skipped without the token and project, else `reads` of
+    the project in one session; a failed call comes back as its Finding."""
+    token, project_id = vercel["token"], vercel["project_id"]
+    if not token or not project_id:
+        return skipped_unless(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
+    async with _session(token, vercel["timeout"]) as http:
+        try:
+            return await reads(http, project_id)
+        except ProbeFailure as failure:
+            return failure.finding()
 
 
 def _session(token: str, timeout: float) -> HttpSession:

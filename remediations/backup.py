@@ -22,11 +22,11 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import psycopg
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from probes.base import BOT_APPLICATION_NAME, msg
 from remediations import pg
-from remediations.base import Outcome, Preview
+from remediations.base import Outcome, Preview, plan_of
 
 ACTION = "backup"
 NAME_FORMAT = "ailex-%Y%m%d-%H%M%S"
@@ -140,11 +140,8 @@ def execute(
     tz: tzinfo = UTC,
 ) -> Outcome:
     """Dump the database with pg_dump -Fc into the previewed directory; report size and time."""
-    try:
-        plan = BackupPlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked:
+    plan = plan_of(preview, BackupPlan)
+    if plan is None or preview.action != ACTION:
         return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:

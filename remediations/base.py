@@ -7,9 +7,9 @@ those targets and no others, and says what it did in an Outcome.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from probes.base import Msg
 
@@ -33,3 +33,17 @@ class Outcome(BaseModel):
     summary: Msg
     details: list[Msg] = Field(default_factory=list)
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def plan_of(preview: Preview, plan: type[P]) -> P | None:
+    """The plan the preview stored for execution, or None when the preview was blocked or its
+    data is not such a plan (execution then refuses it as a bad preview)."""
+    if preview.blocked:
+        return None
+    try:
+        return plan.model_validate(preview.data)
+    except ValidationError:
+        return None

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from probes.base import Msg, ProbeFailure, msg
 from probes.http import StatusError
 from probes.text import scrub
-from remediations.base import Outcome, Preview
+from remediations.base import Outcome, Preview, plan_of
 from remediations.vercel_api import (
     VercelApi,
     config_changed,
@@ -186,11 +186,8 @@ def execute(
 ) -> Outcome:
     """Upsert the flag to the previewed value and read it back to confirm."""
     action = preview.action
-    try:
-        plan = EdgeFlagPlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or action != ACTIONS[plan.flag] or preview.blocked:
+    plan = plan_of(preview, EdgeFlagPlan)
+    if plan is None or action != ACTIONS[plan.flag]:
         return Outcome(ok=False, summary=msg("remediation.bad_preview", action=action))
     missing = not_configured(VERCEL_TOKEN=token, AILEX_EDGE_CONFIG_ID=edge_config_id)
     if missing or not token:

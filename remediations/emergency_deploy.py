@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import Any, Unpack
 
 from probes.base import ProbeFailure, msg
 from probes.text import scrub
-from probes.vercel import current_production, state_of
+from probes.vercel import VercelArgs, current_production, state_of
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    ProjectPlan,
+    Refusal,
     VercelApi,
-    config_changed,
     failure_msg,
-    not_configured,
+    preview_reads,
+    previewed_plan,
     run_sync,
     unexpected,
 )
@@ -39,10 +39,9 @@ _FAILED = {"ERROR", "CANCELED"}
 log = logging.getLogger(__name__)
 
 
-class EmergencyDeployPlan(BaseModel):
+class EmergencyDeployPlan(ProjectPlan):
     """What an approved emergency deploy acts on (Preview.data)."""
 
-    project_id: str
     # The project name Vercel's create-deployment call requires.
     name: str
     base: DeploymentFacts
@@ -53,31 +52,22 @@ class EmergencyDeployPlan(BaseModel):
 
 
 def preview(
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    argument: str | None = None,
-    now: datetime | None = None,
+    *, argument: str | None = None, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Preview:
     """Say which branch would be built for production, from which deployment, and why."""
-    title = msg("emergency_deploy.title", project=project_id or "?")
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token or not project_id:
-        return Preview(action=ACTION, summary=title, blocked=missing)
+    title = msg("emergency_deploy.title", project=vercel["project_id"] or "?")
     # Free text typed in Slack: one line, nothing shaped like a credential.
     reason = scrub(argument or "", limit=REASON_LIMIT)
-    if not reason:
-        return Preview(action=ACTION, summary=title, blocked=msg("emergency_deploy.no_reason"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
-    try:
-        deployments = run_sync(_list(api, project_id))
-    except ProbeFailure as failure:
-        return Preview(action=ACTION, summary=title, blocked=failure_msg(failure))
-    except Exception as error:
-        return Preview(action=ACTION, summary=title, blocked=unexpected(ACTION, error))
+
+    async def reads(api: VercelApi, project: str) -> list[dict[str, Any]]:
+        if not reason:
+            raise Refusal(msg("emergency_deploy.no_reason"))
+        return await _list(api, project)
+
+    read = preview_reads(ACTION, title, reads, **vercel)
+    if isinstance(read, Preview):
+        return read
+    project_id, deployments = read
 
     moment = now or datetime.now(UTC)
     chosen = current_production(deployments) or (deployments[0] if deployments else None)
@@ -121,28 +111,13 @@ async def _list(api: VercelApi, project_id: str) -> list[dict[str, Any]]:
 
 
 def execute(
-    preview: Preview,
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    now: datetime | None = None,
+    preview: Preview, *, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Outcome:
     """Start the production build of the branch head from the previewed base deployment."""
-    try:
-        plan = EmergencyDeployPlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked:
-        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token:
-        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=ACTION))
-    if project_id != plan.project_id:
-        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
+    checked = previewed_plan(ACTION, preview, EmergencyDeployPlan, **vercel)
+    if isinstance(checked, Outcome):
+        return checked
+    plan, api = checked
     try:
         created = run_sync(_deploy(api, plan))
     except ProbeFailure as failure:

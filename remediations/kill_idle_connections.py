@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 import psycopg
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from probes.base import BOT_APPLICATION_NAME, Msg, msg
 from remediations import pg
-from remediations.base import Outcome, Preview
+from remediations.base import Outcome, Preview, plan_of
 
 ACTION = "kill-idle-connections"
 # pids checked and signalled per statement.
@@ -304,11 +304,8 @@ def execute(
     wait_s: float = 2.0,
 ) -> Outcome:
     """Terminate the previewed backends that still match exactly; report every pid's fate."""
-    try:
-        plan = KillPlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked or not plan.backends:
+    plan = plan_of(preview, KillPlan)
+    if plan is None or preview.action != ACTION or not plan.backends:
         return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
 
     try:

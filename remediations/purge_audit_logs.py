@@ -30,11 +30,11 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from probes.base import Msg, msg
 from remediations import pg
-from remediations.base import Outcome, Preview
+from remediations.base import Outcome, Preview, plan_of
 
 ACTION = "purge-audit-logs"
 SCHEMA = "public"
@@ -307,11 +307,8 @@ def execute(
     connect_timeout_s: float = pg.CONNECT_TIMEOUT_S,
 ) -> Outcome:
     """Delete in batches exactly the rows the preview counted that are still there, no more."""
-    try:
-        plan = PurgePlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked or plan.count <= 0:
+    plan = plan_of(preview, PurgePlan)
+    if plan is None or preview.action != ACTION or plan.count <= 0:
         return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
     if batch_rows <= 0:
         raise ValueError("batch_rows must be positive")

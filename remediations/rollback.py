@@ -17,23 +17,23 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
-
-from probes.base import Msg, ProbeFailure, msg
+from probes.base import ProbeFailure, msg
 from probes.http import StatusError
 from probes.text import scrub
-from probes.vercel import current_production, rollback_candidate, state_of
+from probes.vercel import VercelArgs, current_production, rollback_candidate, state_of
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    ProjectPlan,
+    Refusal,
     VercelApi,
     api_error,
-    config_changed,
     failure_msg,
-    not_configured,
+    preview_reads,
+    previewed_plan,
     run_sync,
     unexpected,
 )
@@ -49,23 +49,14 @@ _HOSTNAME = re.compile(rf"(?=.{{4,253}}$){_LABEL}(?:\.{_LABEL})+")
 log = logging.getLogger(__name__)
 
 
-class RollbackPlan(BaseModel):
+class RollbackPlan(ProjectPlan):
     """What an approved rollback acts on (Preview.data)."""
 
-    project_id: str
     target: DeploymentFacts
     # The deployment serving production at preview time; execution refuses if that changed.
     replaces: DeploymentFacts | None
     # The deployment as the requester named it, or None for 'the previous one'.
     named: str | None = None
-
-
-class _Refusal(Exception):
-    """A reason not to go on, already said as a sentence."""
-
-    def __init__(self, sentence: Msg) -> None:
-        super().__init__(sentence.key)
-        self.sentence = sentence
 
 
 def deployment_reference(argument: str) -> str | None:
@@ -89,35 +80,23 @@ def _id(deployment: dict[str, Any] | None) -> str | None:
 
 
 def preview(
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    argument: str | None = None,
-    now: datetime | None = None,
+    *, argument: str | None = None, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Preview:
     """Name the deployment a rollback would promote and the one it would replace."""
-    title = msg("rollback.title", project=project_id or "?")
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token or not project_id:
-        return Preview(action=ACTION, summary=title, blocked=missing)
-    reference = None
-    if argument and argument.strip():
-        reference = deployment_reference(argument)
-        if reference is None:
-            bad = msg("rollback.bad_argument", argument=scrub(argument, limit=80))
-            return Preview(action=ACTION, summary=title, blocked=bad)
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
-    try:
-        plan = run_sync(_plan(api, project_id, reference, now or datetime.now(UTC)))
-    except _Refusal as refusal:
-        return Preview(action=ACTION, summary=title, blocked=refusal.sentence)
-    except ProbeFailure as failure:
-        return Preview(action=ACTION, summary=title, blocked=failure_msg(failure))
-    except Exception as error:
-        return Preview(action=ACTION, summary=title, blocked=unexpected(ACTION, error))
+    title = msg("rollback.title", project=vercel["project_id"] or "?")
+
+    async def reads(api: VercelApi, project: str) -> RollbackPlan:
+        reference = None
+        if argument and argument.strip():
+            reference = deployment_reference(argument)
+            if reference is None:
+                raise Refusal(msg("rollback.bad_argument", argument=scrub(argument, limit=80)))
+        return await _plan(api, project, reference, now or datetime.now(UTC))
+
+    read = preview_reads(ACTION, title, reads, **vercel)
+    if isinstance(read, Preview):
+        return read
+    _, plan = read
     current = plan.replaces
     summary = msg(
         "rollback.preview", target=plan.target.host, current=current.host if current else "-"
@@ -140,21 +119,21 @@ async def _plan(
         current = current_production(deployments)
         if reference is None:
             if current is None:
-                raise _Refusal(msg("rollback.no_ready", count=len(deployments)))
+                raise Refusal(msg("rollback.no_ready", count=len(deployments)))
             target = rollback_candidate(deployments, current)
             if target is None:
                 here = DeploymentFacts.of(current, now).host
-                raise _Refusal(msg("rollback.no_previous", current=here, count=len(deployments)))
+                raise Refusal(msg("rollback.no_previous", current=here, count=len(deployments)))
         else:
             # The list is the newest 20; anything older is looked up by id or hostname.
             listed = next((d for d in deployments if _is(d, reference)), None)
             target = listed or await api.deployment(reference)
             if target is None:
-                raise _Refusal(msg("rollback.not_found", deployment=reference))
+                raise Refusal(msg("rollback.not_found", deployment=reference))
     facts = DeploymentFacts.of(target, now)
     _check_target(target, facts, project_id)
     if current is not None and _id(current) == facts.id:
-        raise _Refusal(msg("rollback.already_serving", deployment=facts.host))
+        raise Refusal(msg("rollback.already_serving", deployment=facts.host))
     replaces = DeploymentFacts.of(current, now) if current is not None else None
     return RollbackPlan(project_id=project_id, target=facts, replaces=replaces, named=reference)
 
@@ -162,43 +141,31 @@ async def _plan(
 def _check_target(target: dict[str, Any], facts: DeploymentFacts, project_id: str) -> None:
     """Refuse a deployment of another project, one not READY, or one not built for production."""
     if facts.project_id and facts.project_id != project_id:
-        raise _Refusal(
+        raise Refusal(
             msg("rollback.other_project", deployment=facts.host, project=facts.project_id)
         )
     if state_of(target) != "READY":
-        raise _Refusal(msg("rollback.not_ready", deployment=facts.host, state=facts.state or "?"))
+        raise Refusal(msg("rollback.not_ready", deployment=facts.host, state=facts.state or "?"))
     if facts.target != "production":
-        raise _Refusal(msg("rollback.not_production", deployment=facts.host))
+        raise Refusal(msg("rollback.not_production", deployment=facts.host))
 
 
 def execute(
     preview: Preview,
     *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
     wait_s: float = WAIT_S,
     poll_interval_s: float = POLL_INTERVAL_S,
+    **vercel: Unpack[VercelArgs],
 ) -> Outcome:
     """Promote the previewed deployment if it is still READY and production has not moved since,
     then watch up to wait_s for production to switch to it."""
-    try:
-        plan = RollbackPlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked:
-        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token:
-        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=ACTION))
-    if project_id != plan.project_id:
-        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
+    checked = previewed_plan(ACTION, preview, RollbackPlan, **vercel)
+    if isinstance(checked, Outcome):
+        return checked
+    plan, api = checked
     try:
         return run_sync(_promote(api, plan, wait_s, poll_interval_s))
-    except _Refusal as refusal:
+    except Refusal as refusal:
         return Outcome(ok=False, summary=refusal.sentence)
     except ProbeFailure as failure:
         return Outcome(
@@ -217,10 +184,10 @@ async def _promote(
     async with api:
         found = await api.deployment(target.id)
         if found is None:
-            raise _Refusal(msg("rollback.target_gone", deployment=target.host))
+            raise Refusal(msg("rollback.target_gone", deployment=target.host))
         if state_of(found) != "READY":
             state = state_of(found) or "?"
-            raise _Refusal(msg("rollback.not_ready", deployment=target.host, state=state))
+            raise Refusal(msg("rollback.not_ready", deployment=target.host, state=state))
         serving = _id(current_production(await api.deployments(plan.project_id)))
         if serving == target.id:
             return Outcome(
@@ -230,7 +197,7 @@ async def _promote(
             )
         expected = plan.replaces.id if plan.replaces else None
         if serving != expected:
-            raise _Refusal(
+            raise Refusal(
                 msg("rollback.production_changed", expected=expected or "-", actual=serving or "-")
             )
         log.info("rollback: promoting %s to production (replacing %s)", target.id, serving)

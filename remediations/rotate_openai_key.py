@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from probes.base import CheckStatus, Msg, ProbeFailure, msg
 from probes.http import StatusError
 from probes.openai import check_openai_key
 from probes.text import scrub
-from probes.vercel import current_production
+from probes.vercel import VercelArgs, current_production
 from remediations.base import Outcome, Preview
 from remediations.vercel_api import (
     DeploymentFacts,
+    ProjectPlan,
+    Refusal,
     VercelApi,
-    config_changed,
     failure_msg,
-    not_configured,
+    preview_reads,
+    previewed_plan,
     run_sync,
     unexpected,
 )
@@ -53,10 +55,9 @@ class EnvVar(BaseModel):
     type: str
 
 
-class RotatePlan(BaseModel):
+class RotatePlan(ProjectPlan):
     """What an approved rotation acts on (Preview.data): ids only, never a key."""
 
-    project_id: str
     name: str
     # Empty: production has no OPENAI_API_KEY and one is created.
     env_vars: list[EnvVar]
@@ -72,30 +73,22 @@ class _Stop(Exception):
 
 
 def preview(
-    *,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
-    timeout: float,
-    argument: str | None = None,
-    now: datetime | None = None,
+    *, argument: str | None = None, now: datetime | None = None, **vercel: Unpack[VercelArgs]
 ) -> Preview:
     """Find production's OPENAI_API_KEY variable(s) and the deployment to rebuild with it."""
-    title = msg("rotate_key.title", project=project_id or "?")
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token or not project_id:
-        return Preview(action=ACTION, summary=title, blocked=missing)
-    if argument and argument.strip():
-        # Most likely the key itself, typed into the channel: never echo it, ask for the modal.
-        return Preview(action=ACTION, summary=title, blocked=msg("rotate_key.no_argument"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout)
-    try:
-        env_vars, deployments = run_sync(_read(api, project_id))
-    except ProbeFailure as failure:
-        return Preview(action=ACTION, summary=title, blocked=failure_msg(failure))
-    except Exception as error:
-        return Preview(action=ACTION, summary=title, blocked=unexpected(ACTION, error))
+    title = msg("rotate_key.title", project=vercel["project_id"] or "?")
+
+    async def reads(api: VercelApi, project: str) -> tuple[list[EnvVar], list[dict[str, Any]]]:
+        if argument and argument.strip():
+            # Most likely the key itself, typed into the channel: never echo it, ask for the
+            # modal.
+            raise Refusal(msg("rotate_key.no_argument"))
+        return await _read(api, project)
+
+    read = preview_reads(ACTION, title, reads, **vercel)
+    if isinstance(read, Preview):
+        return read
+    project_id, (env_vars, deployments) = read
 
     current = current_production(deployments)
     if current is None:
@@ -151,36 +144,24 @@ def execute(
     preview: Preview,
     *,
     new_key: str,
-    api_url: str,
-    token: str | None,
-    project_id: str | None,
-    team_id: str | None = None,
     openai_base_url: str,
-    timeout: float,
     now: datetime | None = None,
+    **vercel: Unpack[VercelArgs],
 ) -> Outcome:
     """Check the new key with OpenAI; only if accepted, put it in production's variable(s) and
     rebuild the production deployment with it."""
-    try:
-        plan = RotatePlan.model_validate(preview.data)
-    except ValidationError:
-        plan = None
-    if plan is None or preview.action != ACTION or preview.blocked:
-        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=ACTION))
-    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
-    if missing or not token:
-        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=ACTION))
-    if project_id != plan.project_id:
-        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
     key = new_key.strip()
+    checked = previewed_plan(ACTION, preview, RotatePlan, secrets=[key], **vercel)
+    if isinstance(checked, Outcome):
+        return checked
+    plan, api = checked
     if not key:
         return Outcome(ok=False, summary=msg("rotate_key.no_key"))
     if not key.isascii() or not key.isprintable() or " " in key:
         # It goes into an HTTP header: refuse what would break it (a pasted newline, say).
         return Outcome(ok=False, summary=msg("rotate_key.key_malformed"))
-    api = VercelApi(api_url=api_url, token=token, team_id=team_id, timeout=timeout, secrets=[key])
     try:
-        return run_sync(_rotate(api, plan, key, openai_base_url, timeout, now))
+        return run_sync(_rotate(api, plan, key, openai_base_url, vercel["timeout"], now))
     except _Stop as stop:
         return stop.outcome
     except Exception as error:

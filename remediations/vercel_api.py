@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 from urllib.parse import quote
 
 from pydantic import BaseModel
@@ -24,9 +24,11 @@ from pydantic import BaseModel
 from probes.base import Msg, ProbeFailure, msg
 from probes.http import Answer, HttpFailure, HttpSession, StatusError
 from probes.text import age_text, scrub, truncate
-from probes.vercel import SERVICE, describe, list_deployments
+from probes.vercel import SERVICE, VercelArgs, describe, list_deployments
+from remediations.base import Outcome, Preview, plan_of
 
 T = TypeVar("T")
+P = TypeVar("P", bound="ProjectPlan")
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,68 @@ def unexpected(action: str, error: BaseException) -> Msg:
     where = f"{frame.filename}:{frame.lineno}" if frame else "?"
     log.error("remediation %s failed: %s at %s", action, type(error).__name__, where)
     return msg("remediation.unexpected", error=type(error).__name__)
+
+
+class Refusal(Exception):
+    """A reason not to go on, already said as a sentence."""
+
+    def __init__(self, sentence: Msg) -> None:
+        super().__init__(sentence.key)
+        self.sentence = sentence
+
+
+def preview_reads(
+    action: str,
+    title: Msg,
+    reads: Callable[[VercelApi, str], Coroutine[Any, Any, T]],
+    **vercel: Unpack[VercelArgs],
+) -> tuple[str, T] | Preview:
+    """How every Vercel preview starts: the settings it cannot do without, then `reads` of the
+    project. The project id and what `reads` returned, or the preview blocked by the reason
+    (the missing settings, a `Refusal` that `reads` raised, a failed or unforeseen call)."""
+    token, project_id = vercel["token"], vercel["project_id"]
+    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
+    if missing is not None or not token or not project_id:
+        return Preview(action=action, summary=title, blocked=missing)
+    api = VercelApi.of(vercel, token)
+    try:
+        return project_id, run_sync(reads(api, project_id))
+    except Refusal as refusal:
+        blocked = refusal.sentence
+    except ProbeFailure as failure:
+        blocked = failure_msg(failure)
+    except Exception as error:
+        blocked = unexpected(action, error)
+    return Preview(action=action, summary=title, blocked=blocked)
+
+
+class ProjectPlan(BaseModel):
+    """What an approved action on a Vercel project acts on (Preview.data)."""
+
+    project_id: str
+
+
+def previewed_plan(
+    action: str,
+    preview: Preview,
+    plan: type[P],
+    *,
+    secrets: Iterable[str] = (),
+    **vercel: Unpack[VercelArgs],
+) -> tuple[P, VercelApi] | Outcome:
+    """How every execution on the Vercel project starts: the plan its own preview stored, the
+    settings it needs, and VERCEL_PROJECT_ID still naming the previewed project. The plan and
+    the API (never saying `secrets`), or the outcome that refuses to go on."""
+    token, project_id = vercel["token"], vercel["project_id"]
+    found = plan_of(preview, plan)
+    if found is None or preview.action != action:
+        return Outcome(ok=False, summary=msg("remediation.bad_preview", action=action))
+    missing = not_configured(VERCEL_TOKEN=token, VERCEL_PROJECT_ID=project_id)
+    if missing or not token:
+        return Outcome(ok=False, summary=missing or msg("remediation.bad_preview", action=action))
+    if project_id != found.project_id:
+        return Outcome(ok=False, summary=config_changed("VERCEL_PROJECT_ID"))
+    return found, VercelApi.of(vercel, token, secrets)
 
 
 def config_changed(setting: str) -> Msg:
@@ -143,6 +207,17 @@ class VercelApi:
         # Every secret this step handles, so that no error text can carry one out.
         self.secrets = [s for s in (token, *secrets) if s]
         self._http: HttpSession | None = None
+
+    @classmethod
+    def of(cls, vercel: VercelArgs, token: str, secrets: Iterable[str] = ()) -> VercelApi:
+        """The API for these settings (their token, checked to be set)."""
+        return cls(
+            api_url=vercel["api_url"],
+            token=token,
+            team_id=vercel.get("team_id"),
+            timeout=vercel["timeout"],
+            secrets=secrets,
+        )
 
     async def __aenter__(self) -> VercelApi:
         self._http = HttpSession(

@@ -45,24 +45,31 @@ def transition(
     from_state: State,
     to_state: State,
     not_expired_at: datetime | None = None,
+    held_by: str | None = None,
     **values: Any,
 ) -> bool:
     """Move the request from one state to another; False when it was not in `from_state`
-    (someone else moved it first) or, with `not_expired_at`, when it has expired."""
+    (someone else moved it first), with `not_expired_at` when it has expired, with `held_by`
+    when another process executes it."""
     query = update(ApprovalRequest).where(
         ApprovalRequest.id == request_id, ApprovalRequest.state == from_state
     )
     if not_expired_at is not None:
         query = query.where(ApprovalRequest.expires_at > not_expired_at)
+    if held_by is not None:
+        query = query.where(ApprovalRequest.executor == held_by)
     moved = session.execute(
         query.values(state=to_state, **values).returning(ApprovalRequest.id)
     ).first()
     return moved is not None
 
 
-def set_fields(session: Session, *, request_id: int, **values: Any) -> None:
+def place(session: Session, *, request_id: int, channel_id: str, message_ts: str) -> None:
+    """Where the request's message stands in Slack (its state moves by `transition` only)."""
     session.execute(
-        update(ApprovalRequest).where(ApprovalRequest.id == request_id).values(**values)
+        update(ApprovalRequest)
+        .where(ApprovalRequest.id == request_id)
+        .values(channel_id=channel_id, message_ts=message_ts)
     )
 
 

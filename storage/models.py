@@ -159,9 +159,10 @@ class ApprovalRequest(Base):
     """A destructive action asked for, its preview, who decided, and what execution did.
 
     States: pending -> executing -> succeeded | failed | interrupted; pending -> denied |
-    expired | cancelled. Only `pending` moves, and only by one conditional UPDATE, so an action
-    executes at most once whatever clicks, retries or replicas race. At most one request of an
-    action waits per incident (a partial unique index), whatever two replicas race."""
+    expired | cancelled. A state moves only by one conditional UPDATE (`approvals.transition`),
+    so an action executes at most once whatever clicks, retries or replicas race. At most one
+    request of an action waits per incident (a partial unique index), whatever two replicas
+    race."""
 
     __tablename__ = "approval_requests"
 

@@ -152,13 +152,6 @@ def mark_failed(session: Session, *, message_id: int, error: str, at: datetime) 
     session.connection().execute(_FAILED, {"message_id": message_id, "error": error, "at": at})
 
 
-def next_due_at(session: Session) -> datetime | None:
-    """When the earliest pending message falls due."""
-    return session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == State.PENDING)
-    )
-
-
 def counts(session: Session) -> dict[str, int]:
     """How many messages are in each status."""
     rows = session.execute(

@@ -60,15 +60,3 @@ _KINDS = (
 def kinds(session: Session, *, incident_id: int) -> list[str]:
     """The kinds of the incident's events, in order (what the card's phase needs)."""
     return list(session.scalars(_KINDS, {"incident_id": incident_id}))
-
-
-def exists(session: Session, *, incident_id: int, kinds: Sequence[str]) -> bool:
-    """Whether the incident has an event of one of these kinds."""
-    return (
-        session.scalars(
-            select(TimelineEvent.id)
-            .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind.in_(kinds))
-            .limit(1)
-        ).first()
-        is not None
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -11,7 +12,8 @@ from storage import approvals, timeline
 from tests.fakes.base import FakeServer, Response
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
-from tests.fakes.vercel import FakeVercel
+from tests.fakes.vercel import FakeVercel, vercel_error
+from tests.harness import FakeClock
 from tests.test_approvals import _kinds, _refusals, _request, _request_message
 from tests.test_incident_lifecycle import ack, declare, flat
 
@@ -75,6 +77,52 @@ def test_rollback_preview_names_both_deployments_and_approval_promotes(make_bot,
         "remediation_approved",
         "remediation_executed",
     ]
+
+
+def test_an_execution_marked_interrupted_keeps_that_state_when_it_finishes(
+    make_bot, vercel, store_url
+):
+    """The one door: while an approved rollback hangs on Vercel, a restart (here: recovery with
+    the heartbeat 60 s silent) marks it interrupted; the execution's heartbeat then no longer
+    touches it, and its finish records what it did without overwriting the state."""
+    vercel.add_deployment(minutes_ago=240)
+    vercel.add_deployment(minutes_ago=20)
+    clock = FakeClock()
+    bot = make_bot(store_url=store_url, clock=clock, **_settings(vercel, AILEX_PROBE_TIMEOUT="20"))
+    channel = declare(bot)
+    ack(bot.command("remediate rollback", channel=channel, user="U_ALICE"))
+    bot.settle(timeout=30)
+    # The promote answers after the heartbeat's 10 s, and then as a failure.
+    hold = vercel_error(500, "internal_server_error", "boom")
+    hold.delay = 11.5
+    vercel.fail("POST", r"/v10/projects/[^/]+/promote/.*", hold)
+    bot.click("ailex.approve", "1", user="U_BOB", channel=channel)
+    deadline = time.monotonic() + 10
+    while not vercel.received("POST", r"/v10/projects/[^/]+/promote/.*"):
+        assert time.monotonic() < deadline, "the rollback never reached the promote"
+        time.sleep(0.05)
+    clock.advance(seconds=60)
+    assert bot.core.approvals.recover() == 1
+    marked = _request(bot)
+    assert marked.state == "interrupted" and marked.outcome is None
+    deadline = time.monotonic() + 30
+    while _request(bot).outcome is None:
+        assert time.monotonic() < deadline, "the execution never finished"
+        time.sleep(0.1)
+    bot.settle(timeout=30)
+    request = _request(bot)
+    assert request.state == "interrupted"
+    assert request.heartbeat_at == marked.heartbeat_at
+    assert request.finished_at == marked.finished_at
+    assert request.outcome is not None and request.outcome["ok"] is False
+    kinds = [k for k in _kinds(bot) if k.startswith("remediation")]
+    assert kinds == [
+        "remediation_requested",
+        "remediation_approved",
+        "remediation_interrupted",
+        "remediation_failed",
+    ]
+    assert "중단" in flat(_request_message(bot, channel)["blocks"])
 
 
 def test_rollback_to_a_named_deployment(make_bot, vercel, site):

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.incidents.flows import UserError
 from bot.incidents.vocabulary import EventKind
-from bot.settings import Settings, is_set
+from bot.settings import Settings, is_set, vercel_args
 from bot.text import closest, escape
 from remediations.base import Outcome, Preview
 
@@ -45,23 +45,13 @@ class Action:
     max_words: int | None = 0
 
 
-def _secret(settings: Settings, name: str) -> str | None:
-    value = getattr(settings, name)
-    return value.get_secret_value() if value is not None else None
-
-
 def _db(settings: Settings) -> dict[str, Any]:
-    return {"dsn": _secret(settings, "supabase_db_url") or ""}
+    return {"dsn": settings.secret("supabase_db_url") or ""}
 
 
 def _vercel(settings: Settings) -> dict[str, Any]:
-    return {
-        "api_url": settings.vercel_api_url,
-        "token": _secret(settings, "vercel_token"),
-        "project_id": settings.vercel_project_id,
-        "team_id": settings.vercel_team_id,
-        "timeout": max(settings.probe_timeout, 10.0),
-    }
+    # Remediations talk to Vercel for longer than a probe's timeout allows.
+    return dict(vercel_args(settings, timeout=max(settings.probe_timeout, 10.0)))
 
 
 def _edge(settings: Settings) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +35,7 @@ from bot.incidents.flows import (
     take,
 )
 from bot.incidents.vocabulary import EventKind
+from bot.logs import error_id as new_error_id
 from bot.settings import Settings
 from bot.slack.outbox import Operation, Sender
 from probes.base import CheckStatus, Msg, msg
@@ -125,7 +125,7 @@ class Approvals:
             preview = action.preview(self._settings, argument, now)
         except Exception:
             # A remediation never raises by contract; if one does, nothing is asked for.
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.exception("preview of %s failed (error id %s)", action.key, error_id)
             return Requested(None, msg("error.internal", id=error_id))
         if preview.blocked is not None:
@@ -210,7 +210,7 @@ class Approvals:
             if pending.expires_at <= self._clock() and self._expire(pending.id):
                 continue
             refusal = AlreadyPending(pending)
-            self._record_refusal(pending, actor, refusal, take_delivery=True)
+            self._refuse(pending, actor, refusal)
             raise refusal
 
     # -- deciding -----------------------------------------------------------------------------
@@ -220,17 +220,16 @@ class Approvals:
         if request.state != State.PENDING:
             raise Refused(f"approval.refused.{request.state}", id=request.id)
         if request.expires_at <= now:
-            self._expire(request.id)
             raise Refused("approval.refused.expired", id=request.id)
         if user == request.requested_by and not self._settings.allow_self_approval:
             raise Refused("approval.refused.self", id=request.id)
         approvers = self._settings.approvers
         if approvers and user not in approvers:
-            raise Refused(
-                "approval.refused.not_approver",
-                id=request.id,
-                approvers=", ".join(f"<@{a}>" for a in approvers),
-            )
+            raise self._not_approver(request)
+
+    def _not_approver(self, request: ApprovalRequest) -> Refused:
+        approvers = ", ".join(f"<@{a}>" for a in self._settings.approvers)
+        return Refused("approval.refused.not_approver", id=request.id, approvers=approvers)
 
     def get(self, request_id: int) -> ApprovalRequest:
         with self._store.read() as session:
@@ -240,12 +239,22 @@ class Approvals:
         return request
 
     def vet_approval(self, *, request_id: int, actor: Actor) -> ApprovalRequest:
-        """Check an approve click before anything happens; a refusal is recorded and raised."""
+        """Check an approve click that opens a form (the approval comes with the form): a
+        refusal is recorded and raised, else the click's delivery is taken on its own."""
+        request = self._vet(request_id=request_id, actor=actor)
+        self.take(actor)
+        return request
+
+    def _vet(self, *, request_id: int, actor: Actor) -> ApprovalRequest:
+        """Check an approve click before anything happens; a refusal is recorded, with the
+        delivery taken and a request past its time expired in the same transaction, and
+        raised."""
         request = self.get(request_id)
         try:
             self.check_approver(request, actor.user_id)
         except Refused as refusal:
-            self._record_refusal(request, actor, refusal)
+            due = request.state == State.PENDING and request.expires_at <= self._clock()
+            self._refuse(request, actor, refusal, expire=due)
             raise
         return request
 
@@ -255,9 +264,9 @@ class Approvals:
 
     def approve(self, *, request_id: int, actor: Actor, with_secret: bool = False) -> None:
         """Approve, if this approval is the one that wins (at most one does); then call
-        `execute`. Raises Refused (recorded) for a click that may not approve."""
-        self.take(actor)
-        request = self.vet_approval(request_id=request_id, actor=actor)
+        `execute`. Raises Refused (recorded) for a click that may not approve; Duplicate, with
+        nothing recorded, for a delivery taken before."""
+        request = self._vet(request_id=request_id, actor=actor)
         if action_of(request.action).secret_at_approval and not with_secret:
             raise UserError("approval.secret_required")
         now = self._clock()
@@ -276,8 +285,6 @@ class Approvals:
     def execute(self, request_id: int, *, secret: SecretStr | None = None) -> None:
         """Run an approved request (this process won it). Slow: call it after the ack."""
         request = self.get(request_id)
-        if request.state != State.EXECUTING or request.executor != self._executor:
-            raise Refused(f"approval.refused.{request.state}", id=request_id)
         extra: dict[str, Any] = {}
         if secret is not None:
             extra["new_key"] = secret.get_secret_value()
@@ -285,17 +292,12 @@ class Approvals:
 
     def deny(self, *, request_id: int, actor: Actor) -> None:
         """Deny (or, for the requester, withdraw) a pending request; final."""
-        self.take(actor)
         request = self.get(request_id)
         now = self._clock()
         approvers = self._settings.approvers
         if approvers and actor.user_id not in approvers and actor.user_id != request.requested_by:
-            refusal = Refused(
-                "approval.refused.not_approver",
-                id=request.id,
-                approvers=", ".join(f"<@{a}>" for a in approvers),
-            )
-            self._record_refusal(request, actor, refusal)
+            refusal = self._not_approver(request)
+            self._refuse(request, actor, refusal)
             raise refusal
         self._decide(
             request,
@@ -317,22 +319,30 @@ class Approvals:
         not_expired_at: datetime | None = None,
         **values: Any,
     ) -> None:
-        """Move a pending request on and record it; when another click, retry or replica
-        moved it first (or it just expired), record and raise the refusal instead."""
-        moved = self._move(
-            request,
-            from_state=State.PENDING,
-            to_state=to_state,
-            kind=kind,
-            actor=actor.user_id,
-            not_expired_at=not_expired_at,
-            **values,
-        )
+        """Move a pending request on and record it, taking the click's delivery in the same
+        transaction; when another click, retry or replica moved it first (or it just expired),
+        record and raise the refusal instead. A repeated delivery raises Duplicate and changes
+        nothing."""
+        with self._store.write() as session:
+            claim(session, actor=actor, at=self._clock())
+            moved = self.move_in(
+                session,
+                request,
+                from_state=State.PENDING,
+                to_state=to_state,
+                kind=kind,
+                actor=actor.user_id,
+                not_expired_at=not_expired_at,
+                **values,
+            )
+            if not moved:
+                current = queries.get(session, request_id=request.id)
+                assert current is not None  # requests are never deleted but with their incident
+                refusal = Refused(f"approval.refused.{current.state}", id=request.id)
+                self._record_refusal_in(session, current, actor, refusal)
         if not moved:
-            current = self.get(request.id)
-            refusal = Refused(f"approval.refused.{current.state}", id=request.id)
-            self._record_refusal(current, actor, refusal)
             raise refusal
+        self._sender.kick(incident_queue(request.incident_id))
 
     def _move(
         self,
@@ -371,17 +381,22 @@ class Approvals:
         kind: EventKind,
         actor: str,
         not_expired_at: datetime | None = None,
+        held_by: str | None = None,
         at: datetime | None = None,
+        summary: Msg | None = None,
         **values: Any,
     ) -> bool:
-        """The conditional move, its timeline event and the redrawn message and card, together
-        in the caller's transaction; False when the request was not in `from_state`."""
+        """The conditional move, its timeline event (with `summary`) and the redrawn message
+        and card, together in the caller's transaction; False when the request was not in
+        `from_state` (or had expired, or was another process's: see `queries.transition`).
+        Every change of a request's state goes through here."""
         moved = queries.transition(
             session,
             request_id=request.id,
             from_state=from_state,
             to_state=to_state,
             not_expired_at=not_expired_at,
+            held_by=held_by,
             **values,
         )
         if moved:
@@ -391,7 +406,7 @@ class Approvals:
                 kind=kind,
                 actor=actor,
                 at=at or self._clock(),
-                data=self._event_data(request),
+                data=self._event_data(request, summary),
             )
             self._redraw(session, request)
             redraw_card(self._sender, session, request.incident_id)
@@ -424,7 +439,12 @@ class Approvals:
 
     # -- executing ----------------------------------------------------------------------------
     def _execute(self, request_id: int, action: Action, extra: dict[str, Any]) -> None:
-        """Run the previewed action (this process won the request), then record the outcome."""
+        """Run the previewed action (this process won the request), then record the outcome.
+        It starts only if the request is still this process's to execute (not meanwhile
+        marked interrupted): a conditional UPDATE, like every change of a request."""
+        if not self._beat(request_id):
+            current = self.get(request_id)
+            raise Refused(f"approval.refused.{current.state}", id=request_id)
         request = self.get(request_id)
         self._sender.kick(incident_queue(request.incident_id))
         preview = Preview.model_validate(request.preview)
@@ -436,7 +456,7 @@ class Approvals:
         try:
             outcome = action.execute(preview, self._settings, extra)
         except Exception:
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.exception(
                 "execution of %s #%s failed (error id %s)", action.key, request_id, error_id
             )
@@ -448,11 +468,24 @@ class Approvals:
             outcome = self._recheck_site(outcome)
         self._finish(request, action, outcome)
 
+    def _beat(self, request_id: int) -> bool:
+        """Say this process still executes the request; False when it no longer does (it was
+        marked interrupted). The state stays `executing`: nothing is recorded."""
+        with self._store.write() as session:
+            return queries.transition(
+                session,
+                request_id=request_id,
+                from_state=State.EXECUTING,
+                to_state=State.EXECUTING,
+                held_by=self._executor,
+                heartbeat_at=self._clock(),
+            )
+
     def _heartbeat(self, request_id: int, stop: threading.Event) -> None:
         while not stop.wait(HEARTBEAT.total_seconds()):
             try:
-                with self._store.write() as session:
-                    queries.set_fields(session, request_id=request_id, heartbeat_at=self._clock())
+                if not self._beat(request_id):
+                    return  # marked interrupted: the heartbeat no longer touches it
             except Exception:
                 log.warning("could not record the heartbeat of execution #%s", request_id)
 
@@ -477,35 +510,33 @@ class Approvals:
         return Outcome(ok=False, summary=summary, details=[*details, recheck], data=data)
 
     def _finish(self, request: ApprovalRequest, action: Action, outcome: Outcome) -> None:
+        """Record the outcome: executing -> succeeded | failed, the event, the redrawn message
+        and card (whose phase moves to 복구 확인 once something has been done)."""
         now = self._clock()
         state = State.SUCCEEDED if outcome.ok else State.FAILED
-        with self._store.write() as session:
-            moved = queries.transition(
+        kind = action.done_event if outcome.ok else EventKind.REMEDIATION_FAILED
+        result = outcome.model_dump(mode="json")
+
+        def done(session: Session, from_state: State, to_state: State, **values: Any) -> bool:
+            return self.move_in(
                 session,
-                request_id=request.id,
-                from_state=State.EXECUTING,
-                to_state=state,
-                finished_at=now,
-                outcome=outcome.model_dump(mode="json"),
-            )
-            if not moved:
-                # Marked interrupted by a restart that thought this process dead: keep the
-                # outcome, since it did run, but leave the state the restart recorded.
-                queries.set_fields(
-                    session, request_id=request.id, outcome=outcome.model_dump(mode="json")
-                )
-            kind = action.done_event if outcome.ok else EventKind.REMEDIATION_FAILED
-            record(
-                session,
-                incident_id=request.incident_id,
+                request,
+                from_state=from_state,
+                to_state=to_state,
                 kind=kind,
                 actor="bot",
                 at=now,
-                data=self._event_data(request, outcome.summary),
+                summary=outcome.summary,
+                outcome=result,
+                **values,
             )
-            self._redraw(session, request)
-            # The card's phase moves to 복구 확인 once something has been done.
-            redraw_card(self._sender, session, request.incident_id)
+
+        with self._store.write() as session:
+            moved = done(session, State.EXECUTING, state, held_by=self._executor, finished_at=now)
+            # Marked interrupted by a restart that thought this process dead: keep the
+            # outcome, since it did run, but leave the state the restart recorded.
+            if not moved and not done(session, State.INTERRUPTED, State.INTERRUPTED):
+                log.warning("execution #%s finished in state it cannot leave", request.id)
         self._sender.kick(incident_queue(request.incident_id))
 
     # -- time ---------------------------------------------------------------------------------
@@ -558,25 +589,43 @@ class Approvals:
         return marked
 
     # -- helpers ------------------------------------------------------------------------------
-    def _record_refusal(
+    def _refuse(
         self,
         request: ApprovalRequest,
         actor: Actor,
         refusal: UserError,
         *,
-        take_delivery: bool = False,
+        expire: bool = False,
     ) -> None:
+        """Record a refusal with the click's delivery taken in the same transaction (a repeated
+        delivery raises Duplicate and records nothing); `expire`: the request is past its time
+        and moves to expired in that transaction too."""
         with self._store.write() as session:
-            if take_delivery:
-                claim(session, actor=actor, at=self._clock())
-            record(
+            claim(session, actor=actor, at=self._clock())
+            expired = expire and self.move_in(
                 session,
-                incident_id=request.incident_id,
-                kind=EventKind.REMEDIATION_REFUSED,
-                actor=actor.user_id,
-                at=self._clock(),
-                data=self._event_data(request, refusal.message),
+                request,
+                from_state=State.PENDING,
+                to_state=State.EXPIRED,
+                kind=EventKind.REMEDIATION_EXPIRED,
+                actor="bot",
+                finished_at=self._clock(),
             )
+            self._record_refusal_in(session, request, actor, refusal)
+        if expired:
+            self._sender.kick(incident_queue(request.incident_id))
+
+    def _record_refusal_in(
+        self, session: Session, request: ApprovalRequest, actor: Actor, refusal: UserError
+    ) -> None:
+        record(
+            session,
+            incident_id=request.incident_id,
+            kind=EventKind.REMEDIATION_REFUSED,
+            actor=actor.user_id,
+            at=self._clock(),
+            data=self._event_data(request, refusal.message),
+        )
 
     def _redraw(self, session: Any, request: ApprovalRequest) -> None:
         self._sender.enqueue(

@@ -58,6 +58,7 @@ from bot.console.terminal import (
 )
 from bot.incidents.channels import name_problem
 from bot.logs import RedactingFormatter, Redactor
+from bot.logs import error_id as new_error_id
 from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.client import build_slack_client
@@ -311,7 +312,7 @@ class Console:
         except _Cancelled:
             pass
         except Exception:
-            error_id = uuid.uuid4().hex[:8]
+            error_id = new_error_id()
             log.error("console line failed (error id %s)", error_id, exc_info=True)
             self._write(self.t("console.failed", id=error_id))
         return True

@@ -88,17 +88,3 @@ def judgement(run: DiagnosisRun, t: Catalogue) -> Blocks:
     if buttons:
         blocks.append(actions(*buttons, block_id=f"diagnosis.{run.id}"))
     return blocks
-
-
-def render_plain(run: DiagnosisRun, results: Sequence[CheckResult], t: Catalogue) -> str:
-    """The finished run as text, for an ephemeral answer outside an incident."""
-    _, blocks = render_run(run, results, t)
-    parts = []
-    for block in blocks:
-        if block["type"] == "header":
-            parts.append(f"*{block['text']['text']}*")
-        elif block["type"] == "section":
-            parts.append(block["text"]["text"])
-        elif block["type"] == "context":
-            parts.append(block["elements"][0]["text"])
-    return "\n".join(parts)

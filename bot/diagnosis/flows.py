@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict
 from bot.aio import BackgroundLoop
 from bot.clock import Clock
 from bot.diagnosis.scenarios import (
-    BY_KEY,
     CHECKS,
     SCENARIO_KEYS,
     TIMEOUT_IS_SYMPTOM,
@@ -511,7 +510,3 @@ def store_snapshot(session: Any, diagnosis: Diagnosis, now: Any, *, source: str)
         if isinstance(counts, dict) and counts:
             dropped = bool(data.get("drops") or data.get("missing"))
             diagnoses.add_snapshot(session, at=now, source=source, counts=counts, dropped=dropped)
-
-
-def is_scenario(key: str) -> bool:
-    return key in BY_KEY or key == TRIAGE

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
-from bot.settings import Settings
+from bot.settings import Settings, vercel_args
 from bot.text import fmt_datetime
 from probes.backups import check_latest_backup
 from probes.base import CheckStatus, Finding, msg
@@ -31,6 +31,7 @@ from probes.site import check_response_times, check_site
 from probes.statuspage import check_statuspage
 from probes.supabase_auth import check_auth_health, check_auth_settings, check_auth_signin
 from probes.vercel import (
+    VercelArgs,
     check_vercel_deployment_errors,
     check_vercel_deployments,
     check_vercel_failed_build,
@@ -66,19 +67,10 @@ class Inputs:
         return self.settings.probe_timeout
 
     def secret(self, name: str) -> str | None:
-        value = getattr(self.settings, name)
-        return value.get_secret_value() if value is not None else None
+        return self.settings.secret(name)
 
 
 Probe = Callable[[Inputs], Awaitable[Finding]]
-
-
-class _VercelArgs(TypedDict):
-    api_url: str
-    token: str | None
-    project_id: str | None
-    team_id: str | None
-    timeout: float
 
 
 class _SupabaseArgs(TypedDict):
@@ -92,15 +84,8 @@ class _DbArgs(TypedDict):
     timeout: float
 
 
-def _vercel(i: Inputs) -> _VercelArgs:
-    s = i.settings
-    return {
-        "api_url": s.vercel_api_url,
-        "token": i.secret("vercel_token"),
-        "project_id": s.vercel_project_id,
-        "team_id": s.vercel_team_id,
-        "timeout": i.timeout,
-    }
+def _vercel(i: Inputs) -> VercelArgs:
+    return vercel_args(i.settings, timeout=i.timeout)
 
 
 def _supabase(i: Inputs) -> _SupabaseArgs:
@@ -288,8 +273,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Scenario:
-    key: str
-    situation: int  # the runbook's 상황 number
+    key: str  # the comment beside each names its 상황 in the runbook
     checks: tuple[str, ...]
     cases: tuple[Case, ...] = field(default_factory=tuple)
     # Its message offers to inspect a pasted JWT (상황 4 경우 C: JWT 시크릿 문제).
@@ -299,7 +283,6 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "outage",  # 상황 1: 서비스 완전 다운
-        1,
         ("site", "dns", "vercel_deployments", "vercel_errors", "vercel_status"),
         (
             # 경우 A: 최근 배포 이후 발생 -> 이전 배포로 롤백
@@ -321,7 +304,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "database",  # 상황 2: 데이터베이스 연결 실패
-        2,
         ("supabase_status", "db_ping", "db_connections", "db_size", "audit_logs"),
         (
             # 경우 A: Supabase 장애
@@ -346,7 +328,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "openai",  # 상황 3: OpenAI API 장애 또는 과금 문제
-        3,
         ("openai_status", "openai_key"),
         (
             # 경우 A: OpenAI 서비스 장애 -> "일시적으로 AI 기능을 사용할 수 없습니다" 안내
@@ -382,7 +363,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "auth",  # 상황 4: 인증 시스템 장애
-        4,
         ("supabase_status", "auth_health", "auth_settings", "auth_signin"),
         (
             # 경우 A: Supabase Auth 장애 (상태 페이지의 다른 구성요소 장애는 해당하지 않는다)
@@ -408,7 +388,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "performance",  # 상황 5: 성능 저하 (즉시 조치 1-4; 런북에 경우 문자가 없다)
-        5,
         ("site_timing", "api_timing", "slow_queries"),
         (
             # 1. 실행 시간이 긴 Vercel Functions 식별
@@ -425,7 +404,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "deploy",  # 상황 6: 배포 실패 (린트/타입체크/테스트/빌드/배포)
-        6,
         ("github_workflow", "vercel_build"),
         (
             Case(
@@ -441,7 +419,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "data-loss",  # 상황 7: 데이터 유실 또는 손상
-        7,
         ("table_counts", "latest_backup"),
         (
             # 1. 서비스 일시 중지 (점검 페이지)

@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.diagnosis.scenarios import SCENARIO_KEYS, TRIAGE
 from bot.incidents.live import Live, site_recheck
 from bot.incidents.timeline import FIELD_LABELS
-from bot.incidents.vocabulary import Phase, Status, current_phase
+from bot.incidents.vocabulary import Status, current_phase
 from bot.messages import Catalogue
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time, status_counts
@@ -544,9 +544,6 @@ class Renderer:
 
     def status_name(self, status: Status | str) -> str:
         return self.t(f"status.{status}")
-
-    def phase_name(self, phase: Phase) -> str:
-        return self.t(f"phase.{phase}")
 
 
 # The order `/ailex help` lists the subcommands in.

@@ -23,10 +23,6 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
-# Statuses a user may set by hand; `resolved` goes through `resolve` and its report.
-SETTABLE_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
-
-
 class EventKind(StrEnum):
     DECLARED = "declared"
     CHANNEL_CREATED = "channel_created"

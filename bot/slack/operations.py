@@ -400,7 +400,7 @@ class SlackOperations:
         text, blocks = render_request(request, self._render.t, self._render.zone, self._approvers)
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         with self._store.write() as session:
-            approvals.set_fields(
+            approvals.place(
                 session, request_id=request.id, channel_id=channel, message_ts=answer["ts"]
             )
         return {"channel": channel, "ts": answer["ts"]}

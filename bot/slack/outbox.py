@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.logs import error_id as new_error_id
 from bot.slack.client import classify
 from bot.slack.doorbell import Doorbell
 from storage import Store
@@ -260,7 +260,7 @@ class Sender:
                 int(backoff.total_seconds()),
             )
             return _Result.RETRY
-        error_id = uuid.uuid4().hex[:8]
+        error_id = new_error_id()
         queries.mark_failed(session, message_id=head.id, error=failure.error, at=now)
         log.error(
             "Slack refused %s #%s for good: %s (error id %s)",
@@ -298,8 +298,3 @@ class Sender:
         if self._thread is not None and wait:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
-
-    def pending(self) -> dict[str, int]:
-        """Messages by status, for status output and tests."""
-        with self._store.read() as session:
-            return queries.counts(session)
