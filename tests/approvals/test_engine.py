@@ -12,29 +12,9 @@ import psycopg
 import pytest
 
 from bot.approvals.engine import executor_id
-from storage import approvals, timeline
-from tests.harness import BotHarness, FakeClock
-from tests.test_incident_lifecycle import ack, declare, flat
-
-
-def _kinds(bot, incident_id: int = 1) -> list[str]:
-    with bot.store.read() as session:
-        return [e.kind for e in timeline.for_incident(session, incident_id=incident_id)]
-
-
-def _request(bot, request_id: int = 1):
-    with bot.store.read() as session:
-        return approvals.get(session, request_id=request_id)
-
-
-def _request_message(bot, channel: str) -> dict:
-    posts = [p for p in bot.slack.posts(channel) if "조치" in (p["text"] or "")]
-    assert posts, [p["text"] for p in bot.slack.posts(channel)]
-    return posts[-1]
-
-
-def _refusals(bot) -> list[str]:
-    return [r.get("text", "") for r in bot.slack.responses if r.get("response_type") == "ephemeral"]
+from storage import approvals
+from tests.approvals.helpers import _kinds, _refusals, _request, _request_message
+from tests.harness import BotHarness, FakeClock, ack, declare, flat
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from bot.cli import main
-from tests.test_incident_lifecycle import ack, declare
+from tests.harness import ack, declare
 
 
 def test_incidents_json_lists_every_incident_with_iso_times(

@@ -18,7 +18,7 @@ from tests.fakes.sockets import SilentServer
 from tests.fakes.statuspage import FakeStatusPage
 from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
 from tests.fakes.vercel import FakeVercel
-from tests.test_incident_lifecycle import ack, declare, flat, resolve_confirmed
+from tests.harness import ack, declare, flat, resolve_confirmed
 
 
 @pytest.fixture

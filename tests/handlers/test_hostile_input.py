@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bot.messages import Catalogue
 from storage import incidents, timeline
-from tests.test_incident_lifecycle import ack, declare
+from tests.harness import ack, declare
 
 # A mention that would notify a whole channel, workspace or group if Slack rendered it.
 LIVE_BROADCAST = re.compile(r"<!(?:channel|here|everyone|subteam\^)[^>]*>")

@@ -7,9 +7,10 @@ from pathlib import Path
 import yaml
 
 from handlers.commands import SLASH_COMMAND
-from tests.test_incident_lifecycle import ack, declare
+from tests.harness import ack, declare
 
-MANIFEST = yaml.safe_load((Path(__file__).parent.parent / "manifest.yml").read_text())
+ROOT = Path(__file__).resolve().parents[2]  # the repository: tests/handlers/ is two down
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 
 # The bot scope each Web API method needs (api.slack.com/methods); None: no scope.
 METHOD_SCOPES = {
@@ -44,7 +45,7 @@ def test_manifest_enables_interactivity_for_buttons_and_forms(bot):
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     # Socket Mode on by default, with the HTTP-mode change written beside it.
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
-    text = (Path(__file__).parent.parent / "manifest.yml").read_text()
+    text = (ROOT / "manifest.yml").read_text()
     assert "request_url" in text and "/slack/events" in text
 
 

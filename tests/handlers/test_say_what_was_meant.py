@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from storage import incidents, timeline
-from tests.test_incident_lifecycle import ack, declare
+from tests.harness import ack, declare
 
 
 def _open_incidents(bot) -> list:

@@ -13,13 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.incidents.flows import Actor, UserError
 from storage import approvals, timeline
+from tests.approvals.helpers import _kinds, _refusals, _request, _request_message
 from tests.fakes.base import FakeServer, Response
 from tests.fakes.dns_server import FakeDNS
 from tests.fakes.vercel import FakeVercel
-from tests.harness import BotHarness
-from tests.test_approvals import _kinds, _refusals, _request, _request_message
-from tests.test_incident_lifecycle import ack, card_blocks, declare, flat
-from tests.test_remediation_flows import _promotes, _settings
+from tests.harness import BotHarness, ack, card_blocks, declare, flat
+from tests.remediations.helpers import _promotes, _settings
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ import pytest
 from storage import incidents, timeline
 from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
 from tests.fakes.vercel import FakeVercel
-from tests.harness import SIGNING_SECRET, FakeClock
-from tests.test_incident_lifecycle import ack, declare, flat, resolve_confirmed
+from tests.harness import SIGNING_SECRET, FakeClock, ack, declare, flat, resolve_confirmed
 
 
 def _markdown(bot, index: int = -1) -> str:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+import probes
 from bot.messages import checks
 from tests.fakes.findings import placeholders
 
-PROBES = Path(__file__).resolve().parent.parent / "probes"
+PROBES = Path(probes.__file__).resolve().parent
 # Areas whose sentences belong to the probes: each such key must be used by one.
 PROBE_AREAS = (
     "check.http.",

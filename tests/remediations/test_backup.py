@@ -14,7 +14,7 @@ import pytest
 
 from probes.base import msg
 from remediations import backup
-from tests.test_remediation_messages import assert_translatable
+from tests.remediations.helpers import assert_translatable
 
 PASSWORD = "hunter2-not-for-slack"
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

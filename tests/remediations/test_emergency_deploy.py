@@ -12,8 +12,7 @@ from bot.messages import remediations as catalogue
 from remediations import emergency_deploy
 from tests.fakes.base import Response
 from tests.fakes.vercel import TOKEN, FakeVercel, vercel_error
-from tests.test_remediation_messages import assert_translatable
-from tests.test_remediation_rollback import _literals, closed_port, config, texts
+from tests.remediations.helpers import _literals, assert_translatable, closed_port, config, texts
 
 TEAM = "team_ailex"
 REASON = "deploy.yml runner outage; hotfix for login loop"

@@ -8,12 +8,12 @@ import logging
 import pytest
 
 from storage import approvals, timeline
+from tests.approvals.helpers import _kinds, _refusals, _request, _request_message
 from tests.fakes.base import FakeServer, Response
 from tests.fakes.openai import FakeOpenAI
-from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
 from tests.fakes.vercel import FakeVercel
-from tests.test_approvals import _kinds, _refusals, _request, _request_message
-from tests.test_incident_lifecycle import ack, declare, flat
+from tests.harness import ack, declare, flat
+from tests.remediations.helpers import _promotes, _settings
 
 
 @pytest.fixture
@@ -27,24 +27,6 @@ def site():
     with FakeServer() as fake:
         fake.route("*", "/.*")(lambda request, match: Response(200, "ok"))
         yield fake
-
-
-def _settings(vercel: FakeVercel, site: FakeServer | None = None, **extra: str) -> dict[str, str]:
-    values = {
-        "VERCEL_TOKEN": VERCEL_TOKEN,
-        "VERCEL_PROJECT_ID": vercel.project_id,
-        "VERCEL_API_URL": vercel.url,
-        "AILEX_EDGE_CONFIG_ID": vercel.edge_config_id,
-        "AILEX_PROBE_TIMEOUT": "3",
-    }
-    if site is not None:
-        values["AILEX_SITE_URL"] = site.url
-    values.update(extra)
-    return values
-
-
-def _promotes(vercel: FakeVercel) -> list:
-    return [r for r in vercel.requests if r.method == "POST" and "/promote/" in r.path]
 
 
 def test_rollback_preview_names_both_deployments_and_approval_promotes(make_bot, vercel, site):

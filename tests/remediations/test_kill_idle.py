@@ -18,7 +18,7 @@ from probes.base import BOT_APPLICATION_NAME
 from remediations import kill_idle_connections as kill
 from remediations.base import Preview
 from tests.conftest import PG_ADMIN_URL
-from tests.test_remediation_messages import assert_translatable
+from tests.remediations.helpers import assert_translatable
 
 # 0.6 s: long enough that a connection used just now is not idle past it, short for a test.
 IDLE_MINUTES = 0.01

@@ -4,44 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
-import string
-from pathlib import Path
 
 import pytest
 
-from bot.messages import Catalogue
 from bot.messages import remediations as catalogue
-from probes.base import Msg
-from remediations.base import Outcome, Preview
+from tests.remediations.helpers import REMEDIATIONS, placeholders
 
-MODULES = sorted((Path(__file__).parent.parent / "remediations").glob("*.py"))
+MODULES = sorted(REMEDIATIONS.glob("*.py"))
 KEY_SHAPE = re.compile(r"^(remediation|kill_idle|purge|backup)\.[a-z_]+(\.[a-z_]+)*$")
-
-
-def placeholders(template: str) -> set[str]:
-    """The {names} a template formats."""
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-
-
-def messages_of(*items: Preview | Outcome) -> list[Msg]:
-    """Every Msg a preview or an outcome carries."""
-    found: list[Msg] = []
-    for item in items:
-        found += [item.summary, *item.details]
-        if isinstance(item, Preview) and item.blocked is not None:
-            found.append(item.blocked)
-    return found
-
-
-def assert_translatable(*items: Preview | Outcome) -> None:
-    """Each Msg has its key in both locales, and params for every placeholder of both."""
-    for message in messages_of(*items):
-        for table in (catalogue.KO, catalogue.EN):
-            assert message.key in table, message.key
-            missing = placeholders(table[message.key]) - set(message.params)
-            assert not missing, (message.key, missing)
-        for locale in ("ko", "en"):
-            assert Catalogue(locale).render(message)
 
 
 def _msg_calls() -> list[tuple[str, ast.Call]]:

@@ -11,7 +11,7 @@ import pytest
 
 from remediations import purge_audit_logs as purge
 from remediations.base import Preview
-from tests.test_remediation_messages import assert_translatable
+from tests.remediations.helpers import assert_translatable
 
 PASSWORD = "hunter2-not-for-slack"
 KEYS = {

@@ -3,12 +3,9 @@ call itself, and every way Vercel or a person can make it refuse."""
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import json
-import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +13,10 @@ import pytest
 from bot.messages import Catalogue
 from bot.messages import remediations as catalogue
 from remediations import rollback
-from remediations.base import Outcome, Preview
+from remediations.base import Preview
 from tests.fakes.base import Response
 from tests.fakes.vercel import TOKEN, FakeVercel, vercel_error
-from tests.test_remediation_messages import assert_translatable
+from tests.remediations.helpers import _literals, assert_translatable, closed_port, config, texts
 
 TEAM = "team_ailex"
 
@@ -28,18 +25,6 @@ TEAM = "team_ailex"
 def vercel() -> Iterator[FakeVercel]:
     with FakeVercel(team_id=TEAM) as fake:
         yield fake
-
-
-def config(fake: FakeVercel, **overrides: Any) -> dict[str, Any]:
-    """The settings a remediation gets, pointed at the fake."""
-    return {
-        "api_url": fake.url,
-        "token": TOKEN,
-        "project_id": fake.project_id,
-        "team_id": fake.team_id,
-        "timeout": 5.0,
-        **overrides,
-    }
 
 
 def history(fake: FakeVercel) -> dict[str, dict[str, Any]]:
@@ -56,25 +41,6 @@ def history(fake: FakeVercel) -> dict[str, dict[str, Any]]:
 
 def host(deployment: dict[str, Any]) -> str:
     return str(deployment["url"])
-
-
-def texts(*items: Preview | Outcome) -> str:
-    """Everything a preview or outcome carries, rendered in both languages and as JSON."""
-    rendered = [item.model_dump_json() for item in items]
-    for locale in ("ko", "en"):
-        translate = Catalogue(locale)
-        for item in items:
-            messages = [item.summary, *item.details]
-            if isinstance(item, Preview) and item.blocked is not None:
-                messages.append(item.blocked)
-            rendered += [translate.render(m) for m in messages]
-    return "\n".join(rendered)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def promotes(fake: FakeVercel) -> list[Any]:
@@ -595,14 +561,3 @@ def test_every_rollback_and_shared_vercel_sentence_is_used() -> None:
     }
     assert ours
     assert sorted(ours - _literals()) == []
-
-
-def _literals() -> set[str]:
-    """The string literals of the Vercel remediation modules."""
-    found: set[str] = set()
-    for name in ("vercel_api", "rollback", "emergency_deploy", "edge_flags", "rotate_openai_key"):
-        path = Path(__file__).parent.parent / "remediations" / f"{name}.py"
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                found.add(node.value)
-    return found

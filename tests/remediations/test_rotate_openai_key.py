@@ -17,8 +17,7 @@ from remediations.base import Outcome, Preview
 from tests.fakes.base import Response
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.vercel import TOKEN, FakeVercel, vercel_error
-from tests.test_remediation_messages import assert_translatable
-from tests.test_remediation_rollback import _literals, closed_port, config, texts
+from tests.remediations.helpers import _literals, assert_translatable, closed_port, config, texts
 
 TEAM = "team_ailex"
 OLD_KEY = "sk-proj-OLDkey0000000000000000expired"

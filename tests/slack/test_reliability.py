@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import incidents, outbox, timeline
-from tests.harness import FakeClock
-from tests.test_incident_lifecycle import ack, declare, flat
+from tests.harness import FakeClock, ack, declare, flat
 
 
 def _incident_count(bot) -> int:
