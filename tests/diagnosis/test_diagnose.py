@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import psycopg
 import pytest
@@ -167,17 +166,26 @@ def test_a_diagnosis_of_hanging_dependencies_ends_with_timeouts(make_bot):
             AILEX_PROBE_TIMEOUT="0.5",
             AILEX_DOMAIN="ailex.invalid",
         )
-        started = time.monotonic()
         ack(bot.command("diagnose triage", channel="C_X"))
         bot.settle(timeout=30)
-        elapsed = time.monotonic() - started
     with bot.store.read() as session:
         run = diagnoses.get_run(session, run_id=1)
         results = diagnoses.results(session, run_id=1)
     assert run.finished_at is not None and len(results) == len(checks_of("triage"))
+    # dns asks for ailex.invalid and github_workflow for a host nobody configured: they fail
+    # on their own. Everything else that failed waited on the server that never answers, and
+    # was cut off at AILEX_PROBE_TIMEOUT, and says so. (How long a hung diagnosis takes
+    # against that timeout is bench/diagnose.py's figure, not a test's.)
     hung = [r for r in results if r.status in ("error", "fail")]
+    hung = [r for r in hung if r.check_id not in ("dns", "github_workflow")]
     assert len(hung) >= 6
-    assert elapsed < 15  # a sanity bound only; bench/diagnose.py measures the real figure
+    timeouts = ("check.http.timeout", "check.timed_out", "check.timed_out_slow")
+    not_cut_off = [
+        (r.check_id, r.summary)
+        for r in hung
+        if r.summary["key"] not in timeouts or r.summary["params"].get("seconds") != "0.5"
+    ]
+    assert not not_cut_off, not_cut_off
 
 
 def test_every_check_of_the_catalogue_exists_and_every_case_sentence_too():

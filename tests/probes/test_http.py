@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 
 from probes.base import CheckStatus, Finding, guarded
 from probes.database import check_db_ping
@@ -165,12 +164,17 @@ def test_scrub_removes_keys_tokens_and_url_passwords() -> None:
 def test_probes_cancelled_by_the_caller_stop_cleanly() -> None:
     # The diagnosis runner wraps each probe in asyncio.wait_for: cancelling one midway must
     # leave no task, socket or connection behind (unraisable warnings fail the test run).
+    # Each probe's own timeout is an hour: one that swallowed its cancellation would answer
+    # with a Finding instead of the TimeoutError, and one that went on waiting would hang
+    # until the test's timeout fails it. No stopwatch needed.
+    hour = 3600.0
+
     async def cancel_all(port: int, dns_address: str) -> list[BaseException | Finding]:
         probes = [
-            check_statuspage(base_url=f"http://127.0.0.1:{port}", timeout=5),
-            check_site(url=f"http://127.0.0.1:{port}/", timeout=5),
-            check_db_ping(dsn=f"host=127.0.0.1 port={port} user=postgres", timeout=5),
-            check_dns(domain="ailex.app", timeout=5, nameservers=[dns_address]),
+            check_statuspage(base_url=f"http://127.0.0.1:{port}", timeout=hour),
+            check_site(url=f"http://127.0.0.1:{port}/", timeout=hour),
+            check_db_ping(dsn=f"host=127.0.0.1 port={port} user=postgres", timeout=hour),
+            check_dns(domain="ailex.app", timeout=hour, nameservers=[dns_address]),
         ]
         return await asyncio.gather(
             *(asyncio.wait_for(probe, 0.3) for probe in probes), return_exceptions=True
@@ -178,7 +182,5 @@ def test_probes_cancelled_by_the_caller_stop_cleanly() -> None:
 
     with SilentServer() as server, FakeDNS() as dns_server:
         dns_server.fail("ailex.app", "hang")
-        started = time.monotonic()
         outcomes = asyncio.run(cancel_all(server.port, dns_server.address))
     assert all(isinstance(outcome, TimeoutError) for outcome in outcomes), outcomes
-    assert time.monotonic() - started < 3
