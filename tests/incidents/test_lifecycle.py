@@ -10,6 +10,13 @@ from storage import incidents, timeline
 from tests.harness import FakeClock, ack, card_blocks, declare, flat
 
 
+@pytest.fixture
+def default_store_url(store_url: str) -> str:
+    """Every test here runs on SQLite and on PostgreSQL: the store several replicas share
+    gets the same proof as the one-file store."""
+    return store_url
+
+
 def test_incident_start_creates_channel_invites_declarer_and_posts_card(bot):
     answer = ack(bot.command("incident start P1 결제 API 다운", user="U_ALICE"))
     assert "#1" in answer and "P1" in answer
