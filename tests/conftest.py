@@ -87,16 +87,22 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
 
 
 @pytest.fixture
-def make_bot(tmp_path):
-    """Build running bots (real app, real HTTP, fake Slack); all closed after the test."""
+def default_store_url(tmp_path) -> str:
+    """The store of a bot whose test names none: SQLite. A suite that must hold on every store
+    overrides this fixture with `store_url` (see tests/incidents/test_lifecycle.py)."""
+    return f"sqlite:///{tmp_path / 'ailex.db'}"
+
+
+@pytest.fixture
+def make_bot(default_store_url: str):
+    """Build running bots (real app, real HTTP, fake Slack); all closed after the test. Bots
+    built without a store_url share the default store, as replicas do."""
     from tests.harness import BotHarness
 
     bots: list[BotHarness] = []
 
     def build(store_url: str | None = None, **settings):
-        harness = BotHarness(
-            store_url=store_url or f"sqlite:///{tmp_path / 'ailex.db'}", **settings
-        )
+        harness = BotHarness(store_url=store_url or default_store_url, **settings)
         bots.append(harness)
         return harness
 
@@ -107,7 +113,7 @@ def make_bot(tmp_path):
 
 @pytest.fixture
 def bot(make_bot):
-    """One running bot on SQLite with its own fake Slack."""
+    """One running bot on the default store with its own fake Slack."""
     return make_bot()
 
 

@@ -267,3 +267,52 @@ class BotHarness:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# -- what a test reads back from Slack ----------------------------------------------------
+
+
+def ack(response) -> str:
+    """The text of an acknowledgement (ephemeral answer in the HTTP body)."""
+    assert response.status_code == 200, response.text
+    if not response.content:
+        return ""
+    body = response.json()
+    texts = [body.get("text") or ""]
+    for block in body.get("blocks") or []:
+        texts.append(json.dumps(block, ensure_ascii=False))
+    return "\n".join(texts)
+
+
+def declare(bot, text="incident start P1 결제 API 다운", **kwargs) -> str:
+    """Declare and return the incident channel's id."""
+    ack(bot.command(text, **kwargs))
+    bot.settle()
+    created = bot.slack.calls("conversations.create")
+    assert created, "no channel was created"
+    return list(bot.slack.channels)[-1]
+
+
+def resolve_confirmed(bot, text: str, *, channel: str, **kwargs) -> dict:
+    """`/ailex <text>` (a resolve) while the last diagnosis still fails: the bot asks first,
+    and this presses its "resolve anyway" button. Returns the question asked."""
+    asked = bot.command(text, channel=channel, **kwargs).json()
+    (confirm,) = [
+        element["value"]
+        for block in asked.get("blocks") or []
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "ailex.resolve.confirm"
+    ]
+    bot.click("ailex.resolve.confirm", confirm, channel=channel, **kwargs)
+    return asked
+
+
+def card_blocks(bot, channel: str) -> list[dict]:
+    posts = bot.slack.posts(channel)
+    assert posts, "nothing posted"
+    return posts[0]["blocks"]
+
+
+def flat(blocks) -> str:
+    return json.dumps(blocks, ensure_ascii=False)

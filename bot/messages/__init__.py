@@ -1,7 +1,7 @@
 """The message catalogue: every user-facing sentence, in Korean (default) and English.
 
 Each module of this package holds one area's sentences as two dicts, KO and EN, with the same
-keys and the same {placeholders}; tests/test_messages.py holds them to that.
+keys and the same {placeholders}; tests/messages/test_catalogue.py holds them to that.
 """
 
 from __future__ import annotations
