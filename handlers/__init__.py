@@ -7,11 +7,11 @@ from bot.core import Core
 
 def register_all(app: App, core: Core) -> None:
     """Attach every listener of the bot to a Bolt app."""
-    from handlers import actions, commands, edge, errors, views
+    from handlers import buttons, commands, edge, errors, modals
 
     errors.register(app, core)
     edge.register(app)
     commands.register(app, core)
-    actions.register(app, core)
-    views.register(app, core)
-    views.register_forms(app, core)
+    buttons.register(app, core)
+    modals.register(app, core)
+    modals.register_forms(app, core)
