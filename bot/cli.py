@@ -271,8 +271,7 @@ def _shown_url(url: str) -> str:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from slack_sdk.errors import SlackApiError, SlackClientError
 
-    from bot.app import create_app
-    from bot.core import Role
+    from bot.app import Role, create_app
     from bot.logs import configure_logging
     from bot.server import serve_http, serve_socket_mode
     from bot.slack.client import build_slack_client

@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.app import Core
 from bot.approvals.catalogue import action_of
-from bot.core import Core
 from bot.diagnosis.flows import scenario_key
 from bot.incidents.flows import Actor, UserError
 from bot.incidents.vocabulary import Severity

@@ -8,9 +8,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.app import Core
 from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
 from bot.approvals.engine import AlreadyPending
-from bot.core import Core
 from bot.diagnosis.flows import scenario_key
 from bot.incidents.blocks import actions, button, section
 from bot.incidents.flows import Actor, Duplicate, SameTitleOpen, UserError

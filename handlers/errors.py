@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse, Respond
 
-from bot.core import Core
+from bot.app import Core
 from bot.incidents.blocks import plain, section
 from bot.incidents.flows import Duplicate, UserError
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import SecretStr
 from slack_bolt import Ack, App
 
-from bot.core import Core
+from bot.app import Core
 from bot.incidents.flows import TEXT_LIMIT, Actor, UserError, impact_time
 from bot.slack.ids import BlockId, CallbackId
 from bot.text import escape, fmt_datetime, fmt_duration
