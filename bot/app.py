@@ -28,8 +28,9 @@ from bot.aio import BackgroundLoop
 from bot.approvals.engine import Approvals
 from bot.clock import Clock, utc_now
 from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
+from bot.errors import Duplicate
 from bot.incidents.blocks import Renderer
-from bot.incidents.flows import Actor, Duplicate, Incidents, take
+from bot.incidents.flows import Actor, Incidents, take
 from bot.incidents.live import Live, live_state
 from bot.messages import Catalogue
 from bot.settings import Settings, SettingsError

@@ -10,7 +10,8 @@ from slack_bolt import Ack, App, Respond
 from bot.app import Core
 from bot.approvals.catalogue import action_of
 from bot.diagnosis.flows import scenario_key
-from bot.incidents.flows import Actor, UserError
+from bot.errors import UserError
+from bot.incidents.flows import Actor
 from bot.incidents.vocabulary import Severity
 from bot.slack.ids import ActionId
 from handlers.commands import declare, open_resolve_modal, request_remediation, start_diagnosis

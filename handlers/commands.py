@@ -12,8 +12,9 @@ from bot.app import Core
 from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
 from bot.approvals.engine import AlreadyPending
 from bot.diagnosis.flows import scenario_key
+from bot.errors import Duplicate, UserError
 from bot.incidents.blocks import actions, button, section
-from bot.incidents.flows import Actor, Duplicate, SameTitleOpen, UserError
+from bot.incidents.flows import Actor, SameTitleOpen
 from bot.incidents.report import impact_started
 from bot.incidents.vocabulary import Severity
 from bot.slack.ids import ActionId

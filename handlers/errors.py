@@ -14,8 +14,8 @@ from typing import Any
 from slack_bolt import App, BoltResponse, Respond
 
 from bot.app import Core
+from bot.errors import Duplicate, UserError
 from bot.incidents.blocks import plain, section
-from bot.incidents.flows import Duplicate, UserError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from pydantic import SecretStr
 from slack_bolt import Ack, App
 
 from bot.app import Core
-from bot.incidents.flows import TEXT_LIMIT, Actor, UserError, impact_time
+from bot.errors import UserError
+from bot.incidents.flows import TEXT_LIMIT, Actor, impact_time
 from bot.slack.ids import BlockId, CallbackId
 from bot.text import escape, fmt_datetime, fmt_duration
 from handlers.edge import row_id

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.incidents.flows import Actor, UserError
+from bot.errors import UserError
+from bot.incidents.flows import Actor
 from storage import approvals, timeline
 from tests.fakes.base import FakeServer, Response
 from tests.fakes.dns_server import FakeDNS

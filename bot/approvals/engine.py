@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from bot.aio import BackgroundLoop
 from bot.approvals.catalogue import Action, action_of, undoes
 from bot.clock import Clock
-from bot.incidents.flows import Actor, UserError, claim, incident_queue, record, take
+from bot.errors import UserError
+from bot.incidents.flows import Actor, claim, incident_queue, record, take
 from bot.incidents.vocabulary import EventKind
 from bot.settings import Settings
 from bot.slack.outbox import Sender

@@ -30,7 +30,8 @@ from bot.diagnosis.scenarios import (
     scenarios_of,
     strength,
 )
-from bot.incidents.flows import Actor, UserError, claim, record
+from bot.errors import UserError
+from bot.incidents.flows import Actor, claim, record
 from bot.incidents.vocabulary import EventKind
 from bot.messages import Catalogue
 from bot.settings import Settings

@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.errors import Duplicate, UserError
 from bot.incidents.report import impact_started as impact_started_of
 from bot.incidents.vocabulary import EventKind, Severity, Status, phase_boundaries
 from bot.settings import Settings
 from bot.slack.outbox import Sender
 from bot.text import clip, escape, fmt_datetime
-from probes.base import Msg, msg
 from storage import Store, deliveries, incidents, timeline
 from storage.models import Incident, TimelineEvent
 
@@ -33,19 +33,6 @@ TEXT_LIMIT = 3000
 REPORT_FIELDS = ("cause", "impact", "actions", "prevention_short", "prevention_long")
 
 _LOCAL_TIME = re.compile(r"^(?:(\d{4})-(\d{1,2})-(\d{1,2})\s+)?(\d{1,2}):(\d{2})$")
-
-
-class UserError(Exception):
-    """Something the user asked for cannot be done; `message` says why, in their language."""
-
-    def __init__(self, key: str, *, suggestion: str | None = None, **params: Any) -> None:
-        super().__init__(key)
-        self.message: Msg = msg(key, **params)
-        if suggestion:
-            # "혹시 `database`?": the known word closest to a typo.
-            self.message = msg(
-                "error.did_you_mean", message=self.message.model_dump(), word=suggestion
-            )
 
 
 class SameTitleOpen(UserError):
@@ -70,10 +57,6 @@ def check_length(text: str, limit: int, key: str) -> None:
     """Refuse text over `limit` characters, saying the limit; never cut it silently."""
     if len(text) > limit:
         raise UserError(key, limit=f"{limit:,}", length=f"{len(text):,}")
-
-
-class Duplicate(Exception):
-    """This Slack delivery was already taken (a retry or a repeat): nothing more to do."""
 
 
 @dataclass(frozen=True)
