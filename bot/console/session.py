@@ -30,8 +30,6 @@ from anyascii import anyascii
 from pydantic import SecretStr
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from bot.app import Bot, create_app
 from bot.clock import utc_now
@@ -64,6 +62,8 @@ from bot.slack.client import build_slack_client
 from bot.slack.ids import BlockId
 from handlers.commands import SLASH_COMMAND
 from handlers.edge import slack_request
+from storage.errors import StoreError
+from storage.urls import shown_url
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,8 @@ class Console:
         try:
             try:
                 self._start()
-            except DBAPIError:  # the store does not answer: say which setting points at it
-                url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+            except StoreError:  # the store does not answer: say which setting points at it
+                url = shown_url(self.settings.database_url)
                 print(self.t("cli.store_unreachable", url=url), file=sys.stderr)
                 return 1
             except Exception as exc:  # a directory we cannot write

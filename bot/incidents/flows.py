@@ -13,9 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from bot.clock import Clock
 from bot.errors import Duplicate, UserError
 from bot.incidents.report import impact_started as impact_started_of
@@ -23,7 +20,8 @@ from bot.incidents.vocabulary import EventKind, Severity, Status, phase_boundari
 from bot.settings import Settings
 from bot.slack.outbox import Sender
 from bot.text import clip, escape, fmt_datetime
-from storage import Store, deliveries, incidents, timeline
+from storage import Session, Store, deliveries, incidents, timeline
+from storage.errors import Conflict
 from storage.models import Incident, TimelineEvent
 
 TITLE_LIMIT = 200
@@ -257,7 +255,7 @@ class Incidents:
                         payload=payload,
                         delay=boundary - now,
                     )
-        except IntegrityError:
+        except Conflict:
             # Two declarations raced for one channel; the other one won.
             raise UserError("error.already_open_race") from None
         self._sender.kick(queue)
@@ -427,7 +425,7 @@ class Incidents:
                 )
                 self._announce(session, incident_id, "notice.reopened", user=actor.user_id)
                 self._redraw_card(session, incident_id)
-        except IntegrityError:
+        except Conflict:
             # Another incident was opened in this channel at the same moment.
             raise UserError("error.reopen_other_open_race", id=incident_id) from None
         self._sender.kick(incident_queue(incident_id))

@@ -7,9 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from storage import approvals, diagnoses
+from storage import Session, approvals, diagnoses
 from storage.models import ApprovalRequest, DiagnosisRun
 
 # The site switches (action keys) whose `on` an incident may leave behind.
