@@ -14,7 +14,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,28 +22,35 @@ from typing import Any, Literal
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.aio import BackgroundLoop
-from bot.approvals.engine import Approvals
+from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
+from bot.approvals.engine import AlreadyPending, Approvals
 from bot.clock import Clock, utc_now
 from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
-from bot.errors import Duplicate
+from bot.errors import Duplicate, UserError
 from bot.incidents.blocks import Renderer
 from bot.incidents.flows import Actor, Incidents, take
 from bot.incidents.live import Live, live_state
+from bot.incidents.report import impact_started
 from bot.messages import Catalogue
 from bot.settings import Settings, SettingsError
 from bot.slack.doorbell import Doorbell
 from bot.slack.operations import SlackOperations
 from bot.slack.outbox import Sender
 from bot.slack.people import People
+from bot.text import escape
 from storage import Store, deliveries
-from storage.models import ApprovalRequest
+from storage.models import ApprovalRequest, Incident
 
 log = logging.getLogger(__name__)
 
 Role = Literal["all", "worker", "outbox"]
+
+# How the core answers the person who asked, later (Bolt's `respond`: their response_url).
+Reply = Callable[..., Any]
 
 # Slack retries for minutes; a day is ample to recognise a repeated delivery.
 DELIVERY_MEMORY = timedelta(days=1)
@@ -164,6 +171,136 @@ class Core:
 
         return contacts_message(self.settings, self.t, self.loop)
 
+    # -- flows the edges start: a command, a button and a form ask for the same thing ------
+    def incident_here(self, actor: Actor) -> Incident:
+        """The incident whose channel the actor is in; UserError when there is none."""
+        incident = self.incidents.for_channel(actor.channel_id)
+        if incident is None:
+            raise UserError("error.not_incident_channel")
+        return incident
+
+    def resolve_unless_failing(self, *, incident_id: int, actor: Actor, cause: str) -> Live | None:
+        """Resolve with `cause`, unless the incident's last diagnosis still fails: then change
+        nothing and return what is in effect, so that the user is asked first."""
+        live = self.live(incident_id)
+        if live.still_failing:
+            return live
+        self.incidents.resolve(incident_id=incident_id, actor=actor, cause=cause)
+        return None
+
+    def start_diagnosis(self, scenario: str, actor: Actor) -> bool:
+        """Record the diagnosis (in this channel's incident, if any), then run it after the ack;
+        True when it went into an incident's timeline."""
+        incident = self.incidents.for_channel(actor.channel_id)
+        run_id = self.diagnoses.start(scenario=scenario, actor=actor, incident=incident)
+        self.spawn(self.diagnoses.run, run_id)
+        return incident is not None
+
+    def request_remediation(
+        self,
+        args: list[str],
+        actor: Actor,
+        respond: Reply | None,
+        trigger_id: str | None,
+    ) -> str | None:
+        """Ask for `remediate <action> [argument]` in this channel's incident: the preview is
+        prepared after the ack; return what to tell the user now (None: a form opens instead)."""
+        incident = self.incident_here(actor)
+        action = action_of(args[0])
+        check_arguments(action, args[1:])
+        argument = " ".join(args[1:]).strip() or None
+        if incident.resolved_at is not None and not undoes(action, argument):
+            raise UserError("error.incident_resolved", id=incident.id)
+        check_configured(action, self.settings)
+        if action.needs_approval:
+            try:
+                self.approvals.check_not_pending(
+                    incident_id=incident.id, action=action, actor=actor
+                )
+            except AlreadyPending as error:
+                if respond is None:  # a form: its answer is the form's next view
+                    return self.t(
+                        "approval.already_pending_link", link=self.request_link(error.pending)
+                    )
+                self.spawn(self._refuse_pending, error, respond)
+                return None
+        name = self.t(f"action.{action.key}")
+        if action.reason_required and not argument:
+            if not trigger_id:
+                raise UserError("approval.reason_required", action=name)
+            self.spawn(
+                self.client.views_open,
+                trigger_id=trigger_id,
+                view=self.render.reason_modal(
+                    action=action.key, name=name, channel_id=actor.channel_id
+                ),
+            )
+            return None
+        self.spawn(self._request, action.key, argument, actor, respond)
+        key = "approval.preparing" if action.needs_approval else "approval.running"
+        return self.t(key, action=name)
+
+    def _request(
+        self, action_key: str, argument: str | None, actor: Actor, respond: Reply | None
+    ) -> None:
+        """Prepare the preview and post the request; tell the requester when it cannot be
+        asked."""
+        try:
+            incident = self.incident_here(actor)
+            result = self.approvals.request(
+                action=action_of(action_key), argument=argument, actor=actor, incident=incident
+            )
+        except Duplicate:
+            return
+        except AlreadyPending as error:
+            self._refuse_pending(error, respond)
+            return
+        except UserError as error:
+            text = self.t.render(error.message)
+        else:
+            if result.blocked is not None:
+                text = self.t(
+                    "approval.blocked", reason=self.t.render(result.blocked, user_text=escape)
+                )
+            else:
+                return
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def _refuse_pending(self, error: AlreadyPending, respond: Reply | None) -> None:
+        """Say that the same action already waits for approval, with a link to that request."""
+        text = self.t("approval.already_pending_link", link=self.request_link(error.pending))
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def open_resolve_modal(
+        self,
+        incident_id: int,
+        trigger_id: str,
+        actor: Actor,
+        respond: Reply | None,
+        *,
+        edit: bool = False,
+    ) -> None:
+        """Open the 원인/조치/재발 방지 form (`edit`: again, filled with what the report says);
+        when Slack will not, say how to do without it."""
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            return
+        started = impact_started(self.incidents.events(incident_id))
+        try:
+            self.client.views_open(
+                trigger_id=trigger_id,
+                view=self.render.resolve_modal(
+                    incident, channel_id=actor.channel_id, edit=edit, impact_started=started
+                ),
+            )
+        except Exception:
+            if respond is not None:
+                key = "error.edit_modal_failed" if edit else "error.modal_failed"
+                respond(text=self.t(key), response_type="ephemeral")
+            raise
+
     def start(self) -> None:
         """Mark executions a crash cut off as interrupted, then start the background loops:
         the outbox sender and housekeeping (expiry, snapshots, pruning). A request worker
@@ -261,6 +398,15 @@ class Bot:
     def start(self) -> None:
         """Start background work (the outbox sender, housekeeping)."""
         self.core.start()
+
+    def dispatch(
+        self, raw_body: str, *, headers: Mapping[str, str | Sequence[str]]
+    ) -> BoltResponse:
+        """Answer one HTTP body as Slack would post it (parsed by the Slack edge, then through
+        the Bolt app and its signature check): how the console talks to the bot."""
+        from handlers.edge import slack_request
+
+        return self.app.dispatch(slack_request(raw_body, headers=headers))
 
     def close(self) -> None:
         self.core.close()

@@ -59,9 +59,7 @@ from bot.logs import RedactingFormatter, Redactor
 from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.client import build_slack_client
-from bot.slack.ids import BlockId
-from handlers.commands import SLASH_COMMAND
-from handlers.edge import slack_request
+from bot.slack.ids import SLASH_COMMAND, BlockId
 from storage.errors import StoreError
 from storage.urls import shown_url
 
@@ -469,7 +467,7 @@ class Console:
         assert self._bot is not None
         timestamp = str(int(time.time()))
         signature = self._verifier.generate_signature(timestamp=timestamp, body=body) or ""
-        request = slack_request(
+        return self._bot.dispatch(
             body,
             headers={
                 "content-type": "application/x-www-form-urlencoded",
@@ -477,7 +475,6 @@ class Console:
                 "x-slack-signature": signature,
             },
         )
-        return self._bot.app.dispatch(request)
 
     def _show_ack(self, response: BoltResponse, channel: str) -> None:
         """A command's acknowledgement, shown as Slack shows it (ephemeral unless in_channel)."""
