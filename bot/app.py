@@ -1,27 +1,366 @@
-"""The app factory: settings, a Slack client and a store in, a ready Bolt app out.
+"""The composition root: the core wired (settings, store, catalogue, renderer, the outbox and
+the flows) and the app factory (settings, a Slack client and a store in, a ready Bolt app out).
 
-Nothing here runs at import time; `create_app` is the only way the bot is built, by `ailex
-serve`, by the console and by the tests alike.
+The Slack handlers and the console call into one Core; they hold no business rules. Nothing
+here runs at import time; `create_app` is the only way the bot is built, by `ailex serve`, by
+the console and by the tests alike. This module and the CLI are the only ones that see every
+layer.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
+from bot.aio import BackgroundLoop
+from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
+from bot.approvals.engine import AlreadyPending, Approvals
 from bot.clock import Clock, utc_now
-from bot.core import Core, Role
+from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
+from bot.errors import Duplicate, UserError
+from bot.incidents.blocks import Renderer
+from bot.incidents.flows import Actor, Incidents, take
+from bot.incidents.live import Live, live_state
+from bot.incidents.report import impact_started
+from bot.logs import error_id
+from bot.messages import Catalogue
 from bot.settings import Settings, SettingsError
 from bot.slack.doorbell import Doorbell
-from storage import Store
+from bot.slack.operations import SlackOperations
+from bot.slack.outbox import Sender
+from bot.slack.people import People
+from bot.text import escape
+from storage import Store, deliveries
+from storage.models import ApprovalRequest, Incident
 
 log = logging.getLogger(__name__)
+
+Role = Literal["all", "worker", "outbox"]
+
+# How the core answers the person who asked, later (Bolt's `respond`: their response_url).
+Reply = Callable[..., Any]
+
+# Slack retries for minutes; a day is ample to recognise a repeated delivery.
+DELIVERY_MEMORY = timedelta(days=1)
+PRUNE_INTERVAL_S = 300
+HOUSEKEEPING_TICK_S = 10
+
+
+class Core:
+    """Everything the edges (Slack, console, CLI) call into."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        client: WebClient,
+        clock: Clock = utc_now,
+        workers: int = 16,
+        role: Role = "all",
+        doorbell: Doorbell | None = None,
+        outbox_target: str = "slack",
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.t = Catalogue(settings.locale)
+        self.zone = settings.zone
+        self.render = Renderer(t=self.t, zone=self.zone, clock=clock)
+        # `ailex serve` splits the work: request workers record and answer ("worker"), one
+        # low-priority process sends to Slack and keeps house ("outbox"). Everywhere else one
+        # process does both ("all").
+        self.role = role
+        self._doorbell = doorbell
+        self.sender = Sender(
+            store=store,
+            client=client,
+            clock=clock,
+            remote=doorbell if role == "worker" else None,
+            target=outbox_target,
+        )
+        # Display names for what Slack does not render (the report's Markdown file).
+        self.people = People(client, clock=clock)
+        SlackOperations(
+            store=store,
+            renderer=self.render,
+            clock=clock,
+            approvers=settings.approvers,
+            people=self.people,
+        ).register(self.sender)
+        self.incidents = Incidents(store=store, sender=self.sender, settings=settings, clock=clock)
+        self.loop = BackgroundLoop()
+        self.diagnoses = Diagnoses(
+            store=store, sender=self.sender, settings=settings, clock=clock, loop=self.loop
+        )
+        self.approvals = Approvals(
+            store=store, sender=self.sender, settings=settings, clock=clock, loop=self.loop
+        )
+        # Resolving cancels whatever still waits for approval, in the resolve's transaction.
+        self.incidents.on_resolve(self.approvals.cancel_pending)
+        self._work = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ailex-work")
+        self._stop = threading.Event()
+        self._maintenance: threading.Thread | None = None
+        self._inflight = 0
+        self._inflight_lock = threading.Lock()
+
+    def spawn(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run work after the acknowledgement; a failure is logged with an id, never lost."""
+
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception:
+                log.exception("background work %s failed (error id %s)", _name(fn), error_id())
+                return None
+            finally:
+                with self._inflight_lock:
+                    self._inflight -= 1
+
+        with self._inflight_lock:
+            self._inflight += 1
+        return self._work.submit(run)
+
+    def busy(self) -> bool:
+        """Whether work spawned after an acknowledgement is still running or queued."""
+        with self._inflight_lock:
+            return self._inflight > 0 or not self.sender.idle()
+
+    def take(self, actor: Actor) -> None:
+        """Take a delivery that changes nothing stored (a button that opens a form); raise
+        Duplicate when Slack delivered it before."""
+        take(self.store, actor=actor, at=self.clock())
+
+    def live(self, incident_id: int) -> Live:
+        """What is in effect in the incident now (the card's live state)."""
+        with self.store.read() as session:
+            return live_state(session, incident_id=incident_id)
+
+    def request_link(self, request: ApprovalRequest) -> str:
+        """A link to an approval request's message (Slack's permalink), else its channel."""
+        if request.channel_id and request.message_ts:
+            try:
+                answer = self.client.chat_getPermalink(
+                    channel=request.channel_id, message_ts=request.message_ts
+                )
+                url = answer.get("permalink")
+                if isinstance(url, str) and url.startswith("https://"):
+                    return f"<{url}|#{request.id}>"
+            except Exception:
+                log.warning("no permalink for approval request #%s", request.id)
+        if request.channel_id:
+            return self.t("approval.link_in_channel", id=request.id, channel=request.channel_id)
+        return f"#{request.id}"
+
+    def contacts(self) -> tuple[str, list[dict[str, Any]]]:
+        """The runbook's emergency contacts with each provider's live status."""
+        from bot.diagnosis.contacts import contacts_message
+
+        return contacts_message(self.settings, self.t, self.loop)
+
+    # -- flows the edges start: a command, a button and a form ask for the same thing ------
+    def incident_here(self, actor: Actor) -> Incident:
+        """The incident whose channel the actor is in; UserError when there is none."""
+        incident = self.incidents.for_channel(actor.channel_id)
+        if incident is None:
+            raise UserError("error.not_incident_channel")
+        return incident
+
+    def resolve_unless_failing(self, *, incident_id: int, actor: Actor, cause: str) -> Live | None:
+        """Resolve with `cause`, unless the incident's last diagnosis still fails: then change
+        nothing and return what is in effect, so that the user is asked first."""
+        live = self.live(incident_id)
+        if live.still_failing:
+            return live
+        self.incidents.resolve(incident_id=incident_id, actor=actor, cause=cause)
+        return None
+
+    def start_diagnosis(self, scenario: str, actor: Actor) -> bool:
+        """Record the diagnosis (in this channel's incident, if any), then run it after the ack;
+        True when it went into an incident's timeline."""
+        incident = self.incidents.for_channel(actor.channel_id)
+        run_id = self.diagnoses.start(scenario=scenario, actor=actor, incident=incident)
+        self.spawn(self.diagnoses.run, run_id)
+        return incident is not None
+
+    def request_remediation(
+        self,
+        args: list[str],
+        actor: Actor,
+        respond: Reply | None,
+        trigger_id: str | None,
+    ) -> str | None:
+        """Ask for `remediate <action> [argument]` in this channel's incident: the preview is
+        prepared after the ack; return what to tell the user now (None: a form opens instead)."""
+        incident = self.incident_here(actor)
+        action = action_of(args[0])
+        check_arguments(action, args[1:])
+        argument = " ".join(args[1:]).strip() or None
+        if incident.resolved_at is not None and not undoes(action, argument):
+            raise UserError("error.incident_resolved", id=incident.id)
+        check_configured(action, self.settings)
+        if action.needs_approval:
+            try:
+                self.approvals.check_not_pending(
+                    incident_id=incident.id, action=action, actor=actor
+                )
+            except AlreadyPending as error:
+                if respond is None:  # a form: its answer is the form's next view
+                    return self.t(
+                        "approval.already_pending_link", link=self.request_link(error.pending)
+                    )
+                self.spawn(self._refuse_pending, error, respond)
+                return None
+        name = self.t(f"action.{action.key}")
+        if action.reason_required and not argument:
+            if not trigger_id:
+                raise UserError("approval.reason_required", action=name)
+            self.spawn(
+                self.client.views_open,
+                trigger_id=trigger_id,
+                view=self.render.reason_modal(
+                    action=action.key, name=name, channel_id=actor.channel_id
+                ),
+            )
+            return None
+        self.spawn(self._request, action.key, argument, actor, respond)
+        key = "approval.preparing" if action.needs_approval else "approval.running"
+        return self.t(key, action=name)
+
+    def _request(
+        self, action_key: str, argument: str | None, actor: Actor, respond: Reply | None
+    ) -> None:
+        """Prepare the preview and post the request; tell the requester when it cannot be
+        asked."""
+        try:
+            incident = self.incident_here(actor)
+            result = self.approvals.request(
+                action=action_of(action_key), argument=argument, actor=actor, incident=incident
+            )
+        except Duplicate:
+            return
+        except AlreadyPending as error:
+            self._refuse_pending(error, respond)
+            return
+        except UserError as error:
+            text = self.t.render(error.message)
+        else:
+            if result.blocked is not None:
+                text = self.t(
+                    "approval.blocked", reason=self.t.render(result.blocked, user_text=escape)
+                )
+            else:
+                return
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def _refuse_pending(self, error: AlreadyPending, respond: Reply | None) -> None:
+        """Say that the same action already waits for approval, with a link to that request."""
+        text = self.t("approval.already_pending_link", link=self.request_link(error.pending))
+        if respond is not None:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+    def open_resolve_modal(
+        self,
+        incident_id: int,
+        trigger_id: str,
+        actor: Actor,
+        respond: Reply | None,
+        *,
+        edit: bool = False,
+    ) -> None:
+        """Open the 원인/조치/재발 방지 form (`edit`: again, filled with what the report says);
+        when Slack will not, say how to do without it."""
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            return
+        started = impact_started(self.incidents.events(incident_id))
+        try:
+            self.client.views_open(
+                trigger_id=trigger_id,
+                view=self.render.resolve_modal(
+                    incident, channel_id=actor.channel_id, edit=edit, impact_started=started
+                ),
+            )
+        except Exception:
+            if respond is not None:
+                key = "error.edit_modal_failed" if edit else "error.modal_failed"
+                respond(text=self.t(key), response_type="ephemeral")
+            raise
+
+    def start(self) -> None:
+        """Mark executions a crash cut off as interrupted, then start the background loops:
+        the outbox sender and housekeeping (expiry, snapshots, pruning). A request worker
+        starts none: its outbox process does that."""
+        if self.role == "worker":
+            return
+        self.approvals.recover()
+        self.sender.start()
+        if self.role == "outbox" and self._doorbell is not None:
+            self._doorbell.listen(self.sender.kick, self._stop)
+        if self._maintenance is None:
+            self._maintenance = threading.Thread(
+                target=self._housekeeping, name="ailex-housekeeping", daemon=True
+            )
+            self._maintenance.start()
+
+    def _housekeeping(self) -> None:
+        last_prune = 0.0
+        while not self._stop.wait(HOUSEKEEPING_TICK_S):
+            for task in (self.approvals.expire_due, self.approvals.recover, self.snapshot_due):
+                try:
+                    task()
+                except Exception:
+                    log.exception("housekeeping: %s failed; will try again", _name(task))
+            if time.monotonic() - last_prune > PRUNE_INTERVAL_S:
+                last_prune = time.monotonic()
+                try:
+                    with self.store.write() as session:
+                        deliveries.prune(session, before=self.clock() - DELIVERY_MEMORY)
+                except Exception:
+                    log.exception("housekeeping: pruning failed; will try again")
+
+    def snapshot_due(self) -> bool:
+        """Take the scheduled row-count snapshot of the product tables, once per interval
+        across every replica; True when this call took it."""
+        interval = self.settings.snapshot_interval_minutes
+        if not interval or not self.settings.supabase_db_url:
+            return False
+        slot = int(self.clock().timestamp() // (interval * 60))
+        try:
+            self.take(Actor(user_id="bot", channel_id="", delivery_key=f"snapshot:{slot}"))
+        except Duplicate:
+            return False
+        inputs = self.diagnoses.inputs(with_snapshot=True)
+        outcomes = run_checks(self.loop, ["table_counts"], inputs)
+        diagnosis = Diagnosis("data-loss", 0, list(outcomes.values()))
+        with self.store.write() as session:
+            store_snapshot(session, diagnosis, self.clock(), source="schedule")
+        return True
+
+    def close(self) -> None:
+        """Stop background work and let queued work finish."""
+        self._stop.set()
+        self.sender.stop()
+        self._work.shutdown(wait=True)
+        self.loop.stop()
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "__qualname__", repr(fn))
 
 
 class _BoltTokenNotice(logging.Filter):
@@ -55,6 +394,15 @@ class Bot:
     def start(self) -> None:
         """Start background work (the outbox sender, housekeeping)."""
         self.core.start()
+
+    def dispatch(
+        self, raw_body: str, *, headers: Mapping[str, str | Sequence[str]]
+    ) -> BoltResponse:
+        """Answer one HTTP body as Slack would post it (parsed by the Slack edge, then through
+        the Bolt app and its signature check): how the console talks to the bot."""
+        from handlers.edge import slack_request
+
+        return self.app.dispatch(slack_request(raw_body, headers=headers))
 
     def close(self) -> None:
         self.core.close()

@@ -13,9 +13,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy.exc import OperationalError
-
 from bot.settings import Settings, SettingsError, load_settings, require
+from storage.errors import StoreUnavailable
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -184,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreUnreachable as error:
         print(_catalogue()("cli.store_unreachable", url=error.url), file=sys.stderr)
         return EXIT_FAILED
-    except OperationalError as exc:
+    except StoreUnavailable as exc:
         # The store went away, or never answered, in a command that opens it on its own.
         log.debug("store unreachable: %s", exc)
         url = _shown_url(database_url)
@@ -243,14 +242,13 @@ class StoreUnreachable(Exception):
 
 def _open_store(settings: Settings) -> Store:
     """The bot's store, migrated to the newest schema; StoreUnreachable when it cannot be."""
-    from sqlalchemy.exc import DBAPIError
-
     from storage import Store
+    from storage.errors import StoreError
 
     store = Store(settings.database_url)
     try:
         store.migrate()
-    except (DBAPIError, OSError) as exc:
+    except (StoreError, OSError) as exc:
         store.dispose()
         log.debug("store unreachable: %s", exc)
         raise StoreUnreachable(_shown_url(settings.database_url)) from None
@@ -259,20 +257,15 @@ def _open_store(settings: Settings) -> Store:
 
 def _shown_url(url: str) -> str:
     """The store's address as it may be shown: without its password."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from storage.urls import shown_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "-"
+    return shown_url(url)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from slack_sdk.errors import SlackApiError, SlackClientError
 
-    from bot.app import create_app
-    from bot.core import Role
+    from bot.app import Role, create_app
     from bot.logs import configure_logging
     from bot.server import serve_http, serve_socket_mode
     from bot.slack.client import build_slack_client

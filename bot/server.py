@@ -14,7 +14,6 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
-from sqlalchemy import text
 
 from bot.app import Bot
 
@@ -75,8 +74,7 @@ def wsgi_app(bot: Bot) -> WSGIApp:
 def _health(bot: Bot, start_response: StartResponse) -> list[bytes]:
     body: dict[str, Any]
     try:
-        with bot.core.store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        bot.core.store.ping()
         status, body = "200 OK", {"ok": True}
     except Exception:
         log.exception("health check: the store does not answer")

@@ -161,17 +161,13 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+        from storage.urls import url_problem
 
-        try:
-            url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError("setting.database_url") from exc
-        try:
-            url.get_dialect()  # `foo://x` parses, but no store speaks it
-        except (NoSuchModuleError, ImportError) as exc:
-            raise ValueError("setting.database_dialect") from exc
+        problem = url_problem(value)
+        if problem == "unparseable":
+            raise ValueError("setting.database_url")
+        if problem == "dialect":
+            raise ValueError("setting.database_dialect")
         return value
 
     @field_validator("slack_bot_token")
@@ -224,13 +220,9 @@ def vercel_args(settings: Settings, *, timeout: float) -> VercelArgs:
 
 
 def _password_in_url(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from storage.urls import url_password
 
-    try:
-        return make_url(url).password
-    except ArgumentError:
-        return None
+    return url_password(url)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.core import Core
+from bot.app import Core
 
 
 def register_all(app: App, core: Core) -> None:

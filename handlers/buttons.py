@@ -7,13 +7,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.app import Core
 from bot.approvals.catalogue import action_of
-from bot.core import Core
 from bot.diagnosis.flows import scenario_key
-from bot.incidents.flows import Actor, UserError
+from bot.errors import UserError
+from bot.incidents.flows import Actor
 from bot.incidents.vocabulary import Severity
 from bot.slack.ids import ActionId
-from handlers.commands import declare, open_resolve_modal, request_remediation, start_diagnosis
+from handlers.commands import declare
 from handlers.edge import row_id
 
 
@@ -60,7 +61,7 @@ def register(app: App, core: Core) -> None:
             raise UserError("error.no_incident")
         if incident.resolved_at is not None:
             raise UserError("error.incident_resolved", id=incident.id)
-        core.spawn(open_resolve_modal, core, incident.id, body["trigger_id"], actor, respond)
+        core.spawn(core.open_resolve_modal, incident.id, body["trigger_id"], actor, respond)
 
     @app.action(ActionId.DECLARE_CONFIRM.value)
     def on_declare_confirm(
@@ -105,7 +106,7 @@ def register(app: App, core: Core) -> None:
 
     def on_diagnose(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        start_diagnosis(core, scenario_key(_value(action)), actor_of(body))
+        core.start_diagnosis(scenario_key(_value(action)), actor_of(body))
 
     app.action(ActionId.DIAGNOSE.value)(on_diagnose)
     app.action(ActionId.DIAGNOSE_SELECT.value)(on_diagnose)
@@ -121,8 +122,8 @@ def register(app: App, core: Core) -> None:
     @app.action(ActionId.REMEDIATE.value)
     def on_remediate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond):
         ack()
-        text = request_remediation(
-            core, _value(action).split(), actor_of(body), respond, body.get("trigger_id")
+        text = core.request_remediation(
+            _value(action).split(), actor_of(body), respond, body.get("trigger_id")
         )
         if text:
             core.spawn(respond, text=text, response_type="ephemeral", replace_original=False)

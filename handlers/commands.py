@@ -8,19 +8,15 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
-from bot.approvals.engine import AlreadyPending
-from bot.core import Core
+from bot.app import Core
 from bot.diagnosis.flows import scenario_key
+from bot.errors import UserError
 from bot.incidents.blocks import actions, button, section
-from bot.incidents.flows import Actor, Duplicate, SameTitleOpen, UserError
-from bot.incidents.report import impact_started
+from bot.incidents.flows import Actor, SameTitleOpen
 from bot.incidents.vocabulary import Severity
-from bot.slack.ids import ActionId
+from bot.slack.ids import SLASH_COMMAND, ActionId
 from bot.text import escape, fmt_datetime
 from handlers.parse import Command, Name, ParseError, parse
-
-SLASH_COMMAND = "/ailex"
 
 Handler = Callable[[Core, Command, Actor, Ack, Respond], None]
 
@@ -68,10 +64,7 @@ def _usage(core: Core, ack: Ack, error: ParseError) -> None:
 
 
 def _incident_here(core: Core, actor: Actor) -> Any:
-    incident = core.incidents.for_channel(actor.channel_id)
-    if incident is None:
-        raise UserError("error.not_incident_channel")
-    return incident
+    return core.incident_here(actor)
 
 
 # -- subcommands ------------------------------------------------------------------------------
@@ -139,55 +132,25 @@ def _resolve(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond)
     if incident.resolved_at is not None:
         raise UserError("error.incident_resolved", id=incident.id)
     if cmd.text:
-        live = core.live(incident.id)
-        if live.still_failing:
+        failing = core.resolve_unless_failing(incident_id=incident.id, actor=actor, cause=cmd.text)
+        if failing is not None:
             # The last diagnosis still fails: ask before calling it resolved.
-            text, blocks = core.render.resolve_confirm(incident, live, cause=cmd.text)
+            text, blocks = core.render.resolve_confirm(incident, failing, cause=cmd.text)
             ack(text=text, blocks=blocks, response_type="ephemeral")
             return
-        core.incidents.resolve(incident_id=incident.id, actor=actor, cause=cmd.text)
         ephemeral(ack, core.t("resolve.ack", id=incident.id))
         return
     trigger_id = actor.delivery_key.split(":", 1)[1] if actor.delivery_key else None
     if not trigger_id:
         raise UserError("error.resolve_needs_cause")
     ack()
-    core.spawn(open_resolve_modal, core, incident.id, trigger_id, actor, respond)
+    core.spawn(core.open_resolve_modal, incident.id, trigger_id, actor, respond)
 
 
 def _reopen(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
     incident = _incident_here(core, actor)
     core.incidents.reopen(incident_id=incident.id, actor=actor)
     ephemeral(ack, core.t("reopen.ack", id=incident.id))
-
-
-def open_resolve_modal(
-    core: Core,
-    incident_id: int,
-    trigger_id: str,
-    actor: Actor,
-    respond: Respond | None,
-    *,
-    edit: bool = False,
-) -> None:
-    """Open the 원인/조치/재발 방지 form (`edit`: again, filled with what the report says);
-    when Slack will not, say how to do without it."""
-    incident = core.incidents.get(incident_id)
-    if incident is None:
-        return
-    started = impact_started(core.incidents.events(incident_id))
-    try:
-        core.client.views_open(
-            trigger_id=trigger_id,
-            view=core.render.resolve_modal(
-                incident, channel_id=actor.channel_id, edit=edit, impact_started=started
-            ),
-        )
-    except Exception:
-        if respond is not None:
-            key = "error.edit_modal_failed" if edit else "error.modal_failed"
-            respond(text=core.t(key), response_type="ephemeral")
-        raise
 
 
 def _report(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
@@ -202,7 +165,7 @@ def _report_edit(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Resp
     if not trigger_id:
         raise UserError("error.edit_modal_failed")
     ack()
-    core.spawn(open_resolve_modal, core, incident.id, trigger_id, actor, respond, edit=True)
+    core.spawn(core.open_resolve_modal, incident.id, trigger_id, actor, respond, edit=True)
 
 
 def _started(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
@@ -223,104 +186,18 @@ def _send_contacts(core: Core, respond: Respond) -> None:
 
 def _diagnose(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
     scenario = scenario_key(cmd.args[0])
-    recorded = start_diagnosis(core, scenario, actor)
+    recorded = core.start_diagnosis(scenario, actor)
     key = "diagnosis.ack_incident" if recorded else "diagnosis.ack_private"
     ephemeral(ack, core.t(key, scenario=core.t(f"scenario.{scenario}")))
 
 
-def start_diagnosis(core: Core, scenario: str, actor: Actor) -> bool:
-    """Record the diagnosis (in this channel's incident, if any), then run it after the ack;
-    True when it went into an incident's timeline."""
-    incident = core.incidents.for_channel(actor.channel_id)
-    run_id = core.diagnoses.start(scenario=scenario, actor=actor, incident=incident)
-    core.spawn(core.diagnoses.run, run_id)
-    return incident is not None
-
-
 def _remediate(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
     trigger_id = actor.delivery_key.split(":", 1)[1] if actor.delivery_key else None
-    text = request_remediation(core, list(cmd.args), actor, respond, trigger_id)
+    text = core.request_remediation(list(cmd.args), actor, respond, trigger_id)
     if text:
         ephemeral(ack, text)
     else:
         ack()
-
-
-def request_remediation(
-    core: Core,
-    args: list[str],
-    actor: Actor,
-    respond: Respond | None,
-    trigger_id: str | None,
-) -> str | None:
-    """Ask for `remediate <action> [argument]` in this channel's incident: the preview is
-    prepared after the ack; return what to tell the user now (None: a form opens instead)."""
-    incident = _incident_here(core, actor)
-    action = action_of(args[0])
-    check_arguments(action, args[1:])
-    argument = " ".join(args[1:]).strip() or None
-    if incident.resolved_at is not None and not undoes(action, argument):
-        raise UserError("error.incident_resolved", id=incident.id)
-    check_configured(action, core.settings)
-    if action.needs_approval:
-        try:
-            core.approvals.check_not_pending(incident_id=incident.id, action=action, actor=actor)
-        except AlreadyPending as error:
-            if respond is None:  # a form: its answer is the form's next view
-                return core.t(
-                    "approval.already_pending_link", link=core.request_link(error.pending)
-                )
-            core.spawn(refuse_pending, core, error, respond)
-            return None
-    name = core.t(f"action.{action.key}")
-    if action.reason_required and not argument:
-        if not trigger_id:
-            raise UserError("approval.reason_required", action=name)
-        core.spawn(
-            core.client.views_open,
-            trigger_id=trigger_id,
-            view=core.render.reason_modal(
-                action=action.key, name=name, channel_id=actor.channel_id
-            ),
-        )
-        return None
-    core.spawn(_request, core, action.key, argument, actor, respond)
-    key = "approval.preparing" if action.needs_approval else "approval.running"
-    return core.t(key, action=name)
-
-
-def _request(
-    core: Core, action_key: str, argument: str | None, actor: Actor, respond: Respond | None
-) -> None:
-    """Prepare the preview and post the request; tell the requester when it cannot be asked."""
-    try:
-        incident = _incident_here(core, actor)
-        result = core.approvals.request(
-            action=action_of(action_key), argument=argument, actor=actor, incident=incident
-        )
-    except Duplicate:
-        return
-    except AlreadyPending as error:
-        refuse_pending(core, error, respond)
-        return
-    except UserError as error:
-        text = core.t.render(error.message)
-    else:
-        if result.blocked is not None:
-            text = core.t(
-                "approval.blocked", reason=core.t.render(result.blocked, user_text=escape)
-            )
-        else:
-            return
-    if respond is not None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-def refuse_pending(core: Core, error: AlreadyPending, respond: Respond | None) -> None:
-    """Say that the same action already waits for approval, with a link to that request."""
-    text = core.t("approval.already_pending_link", link=core.request_link(error.pending))
-    if respond is not None:
-        respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 HANDLERS: dict[Name, Handler] = {

@@ -12,9 +12,9 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse, Respond
 
-from bot.core import Core
+from bot.app import Core
+from bot.errors import Duplicate, UserError
 from bot.incidents.blocks import plain, section
-from bot.incidents.flows import Duplicate, UserError
 from bot.logs import error_id as new_error_id
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import SecretStr
 from slack_bolt import Ack, App
 
-from bot.core import Core
-from bot.incidents.flows import TEXT_LIMIT, Actor, UserError, impact_time
+from bot.app import Core
+from bot.errors import UserError
+from bot.incidents.flows import TEXT_LIMIT, Actor, impact_time
 from bot.slack.ids import BlockId, CallbackId
 from bot.text import escape, fmt_datetime, fmt_duration
 from handlers.edge import row_id
@@ -184,8 +185,6 @@ def register_forms(app: App, core: Core) -> None:
 
     @app.view(CallbackId.EMERGENCY_DEPLOY.value)
     def on_reason(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        from handlers.commands import request_remediation
-
         reason = form_value(view, BlockId.REASON)
         if not reason:
             ack(response_action="errors", errors={BlockId.REASON: core.t("modal.reason.required")})
@@ -193,7 +192,7 @@ def register_forms(app: App, core: Core) -> None:
         data = metadata(view)
         actor = submitter(body, view, channel_id=str(data.get("channel_id") or ""))
         action = str(data.get("action") or "emergency-deploy")
-        text = request_remediation(core, [action, *reason.split()], actor, None, None)
+        text = core.request_remediation([action, *reason.split()], actor, None, None)
         ack(
             response_action="update",
             view=_result_view(core, core.t("modal.reason.title"), text or ""),
@@ -201,13 +200,11 @@ def register_forms(app: App, core: Core) -> None:
 
     @app.view(CallbackId.JWT.value)
     def on_jwt(ack: Ack, view: dict[str, Any]) -> None:
-        from probes.supabase_auth import inspect_jwt
-
         token = form_value(view, BlockId.SECRET)
         if not token:
             ack(response_action="errors", errors={BlockId.SECRET: core.t("modal.jwt.required")})
             return
-        finding = inspect_jwt(token.strip(), now=core.clock())
+        finding = core.diagnoses.inspect_jwt(token.strip())
         # The token's claims are whatever its maker wrote: shown literally.
         lines = [core.t.render(finding.summary, user_text=escape), *_jwt_lines(core, finding.data)]
         ack(

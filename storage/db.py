@@ -10,8 +10,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +72,10 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (safe with several replicas starting)."""
+        # Alembic is loaded when it is used: a command that never migrates does not pay for it.
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.execution_options(ailex_write=True).begin() as connection:
@@ -81,6 +83,11 @@ class Store:
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def ping(self) -> None:
+        """Ask the database for an answer; raises when it gives none (the health check)."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.incidents.flows import UserError
+from bot.errors import UserError
 from bot.incidents.vocabulary import EventKind
 from bot.settings import Settings, is_set, vercel_args
 from bot.text import closest, escape

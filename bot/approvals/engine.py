@@ -19,30 +19,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from bot.aio import BackgroundLoop
 from bot.approvals.catalogue import Action, action_of, undoes
 from bot.clock import Clock
-from bot.incidents.flows import (
-    Actor,
-    UserError,
-    claim,
-    incident_queue,
-    record,
-    redraw_card,
-    take,
-)
+from bot.errors import UserError
+from bot.incidents.flows import Actor, claim, incident_queue, record, redraw_card, take
 from bot.incidents.vocabulary import EventKind
 from bot.logs import error_id as new_error_id
 from bot.settings import Settings
 from bot.slack.outbox import Operation, Sender
 from probes.base import CheckStatus, Msg, msg
 from remediations.base import Outcome, Preview
-from storage import Store, incidents
+from storage import Session, Store, incidents
 from storage import approvals as queries
 from storage.approvals import State
+from storage.errors import Conflict
 from storage.models import ApprovalRequest, Incident
 
 log = logging.getLogger(__name__)
@@ -135,7 +127,7 @@ class Approvals:
             try:
                 request_id = self._create(action, argument, actor, incident, preview, now, ttl)
                 break
-            except IntegrityError:
+            except Conflict:
                 # Another request of this action was stored first (two people, two replicas):
                 # the store keeps one waiting request per action and incident.
                 self.check_not_pending(incident_id=incident.id, action=action, actor=actor)

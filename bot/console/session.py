@@ -29,8 +29,6 @@ from urllib.parse import urlencode
 from anyascii import anyascii
 from pydantic import SecretStr
 from slack_bolt.response import BoltResponse
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from bot.app import Bot, create_app
 from bot.clock import utc_now
@@ -62,10 +60,10 @@ from bot.logs import error_id as new_error_id
 from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.client import build_slack_client
-from bot.slack.ids import BlockId
+from bot.slack.ids import SLASH_COMMAND, BlockId
 from bot.slack.signing import signed_headers
-from handlers.commands import SLASH_COMMAND
-from handlers.edge import slack_request
+from storage.errors import StoreError
+from storage.urls import shown_url
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +193,8 @@ class Console:
         try:
             try:
                 self._start()
-            except DBAPIError:  # the store does not answer: say which setting points at it
-                url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+            except StoreError:  # the store does not answer: say which setting points at it
+                url = shown_url(self.settings.database_url)
                 print(self.t("cli.store_unreachable", url=url), file=sys.stderr)
                 return 1
             except Exception as exc:  # a directory we cannot write
@@ -468,8 +466,7 @@ class Console:
         """Through the Bolt app as an HTTP request would go, signed with this session's secret."""
         assert self._bot is not None
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        request = slack_request(body, headers={**headers, **signed_headers(self._secret, body)})
-        return self._bot.app.dispatch(request)
+        return self._bot.dispatch(body, headers={**headers, **signed_headers(self._secret, body)})
 
     def _show_ack(self, response: BoltResponse, channel: str) -> None:
         """A command's acknowledgement, shown as Slack shows it (ephemeral unless in_channel)."""

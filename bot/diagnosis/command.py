@@ -19,7 +19,7 @@ from bot.diagnosis.flows import (
     to_json,
 )
 from bot.diagnosis.scenarios import TRIAGE, Inputs, checks_of
-from bot.incidents.flows import UserError
+from bot.errors import UserError
 from bot.messages import Catalogue
 from bot.settings import Settings
 

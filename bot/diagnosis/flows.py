@@ -31,13 +31,15 @@ from bot.diagnosis.scenarios import (
     scenarios_of,
     strength,
 )
-from bot.incidents.flows import Actor, UserError, claim, incident_queue, record, redraw_card
+from bot.errors import UserError
+from bot.incidents.flows import Actor, claim, incident_queue, record, redraw_card
 from bot.incidents.vocabulary import EventKind
 from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.outbox import Operation, Sender
 from bot.text import closest, escape
 from probes.base import CheckStatus, Finding, Msg, msg
+from probes.supabase_auth import inspect_jwt
 from storage import Store, diagnoses
 from storage.models import Incident
 
@@ -348,6 +350,11 @@ class Diagnoses:
             incident_started_at=incident_started_at,
             baseline=baseline,
         )
+
+    def inspect_jwt(self, token: str) -> Finding:
+        """What a pasted JWT says (expiry, issuer, role, audience), without verifying it; the
+        token never reaches the result."""
+        return inspect_jwt(token, now=self._clock())
 
     def start(self, *, scenario: str, actor: Actor, incident: Incident | None) -> int:
         """Record that a diagnosis starts (진단 시작 when it is the incident's first)."""

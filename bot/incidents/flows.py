@@ -13,17 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
 from bot.clock import Clock
+from bot.errors import Duplicate, UserError
 from bot.incidents.report import impact_started as impact_started_of
 from bot.incidents.vocabulary import EventKind, Severity, Status, phase_boundaries
 from bot.settings import Settings
 from bot.slack.outbox import Operation, Sender
 from bot.text import clip, escape, fmt_datetime
-from probes.base import Msg, msg
-from storage import Store, deliveries, incidents, timeline
+from storage import Session, Store, deliveries, incidents, timeline
+from storage.errors import Conflict
 from storage.models import Incident, TimelineEvent
 
 TITLE_LIMIT = 200
@@ -33,19 +31,6 @@ TEXT_LIMIT = 3000
 REPORT_FIELDS = ("cause", "impact", "actions", "prevention_short", "prevention_long")
 
 _LOCAL_TIME = re.compile(r"^(?:(\d{4})-(\d{1,2})-(\d{1,2})\s+)?(\d{1,2}):(\d{2})$")
-
-
-class UserError(Exception):
-    """Something the user asked for cannot be done; `message` says why, in their language."""
-
-    def __init__(self, key: str, *, suggestion: str | None = None, **params: Any) -> None:
-        super().__init__(key)
-        self.message: Msg = msg(key, **params)
-        if suggestion:
-            # "혹시 `database`?": the known word closest to a typo.
-            self.message = msg(
-                "error.did_you_mean", message=self.message.model_dump(), word=suggestion
-            )
 
 
 class SameTitleOpen(UserError):
@@ -70,10 +55,6 @@ def check_length(text: str, limit: int, key: str) -> None:
     """Refuse text over `limit` characters, saying the limit; never cut it silently."""
     if len(text) > limit:
         raise UserError(key, limit=f"{limit:,}", length=f"{len(text):,}")
-
-
-class Duplicate(Exception):
-    """This Slack delivery was already taken (a retry or a repeat): nothing more to do."""
 
 
 @dataclass(frozen=True)
@@ -299,7 +280,7 @@ class Incidents:
                 for boundary in phase_boundaries(now):
                     # Redraw the card when the runbook's phase turns over.
                     redraw_card(self._sender, session, incident.id, delay=boundary - now)
-        except IntegrityError:
+        except Conflict:
             # Two declarations raced for one channel; the other one won.
             raise UserError("error.already_open_race") from None
         self._sender.kick(queue)
@@ -469,7 +450,7 @@ class Incidents:
                 )
                 self._announce(session, incident_id, "notice.reopened", user=actor.user_id)
                 redraw_card(self._sender, session, incident_id)
-        except IntegrityError:
+        except Conflict:
             # Another incident was opened in this channel at the same moment.
             raise UserError("error.reopen_other_open_race", id=incident_id) from None
         self._sender.kick(incident_queue(incident_id))

@@ -7,10 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from bot.approvals.catalogue import SWITCHES
-from storage import approvals, diagnoses
+from storage import Session, approvals, diagnoses
 from storage.approvals import State
 from storage.models import ApprovalRequest, DiagnosisRun
 

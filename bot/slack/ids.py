@@ -2,6 +2,9 @@
 
 from enum import StrEnum
 
+# The one slash command (manifest.yml declares it; SPEC 3).
+SLASH_COMMAND = "/ailex"
+
 
 class ActionId(StrEnum):
     APPROVE = "ailex.approve"

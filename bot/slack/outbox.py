@@ -19,13 +19,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.logs import error_id as new_error_id
 from bot.slack.client import classify
 from bot.slack.doorbell import Doorbell
-from storage import Store
+from storage import Session, Store
 from storage import outbox as queries
 
 log = logging.getLogger(__name__)

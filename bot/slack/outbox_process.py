@@ -24,7 +24,7 @@ RESTART_DELAY_S = 1.0
 
 def main(doorbell_path: str) -> None:
     """The outbox process: settings from the environment, like the workers."""
-    from bot.core import Core
+    from bot.app import Core
     from bot.logs import configure_logging
     from bot.settings import load_settings
     from bot.slack.client import build_slack_client

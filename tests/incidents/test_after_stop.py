@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.incidents.flows import Actor, UserError
+from bot.errors import UserError
+from bot.incidents.flows import Actor
 from storage import approvals, timeline
 from tests.approvals.helpers import _kinds, _refusals, _request, _request_message
 from tests.fakes.base import FakeServer, Response
