@@ -11,9 +11,9 @@ from slack_bolt import Ack, App, Respond
 from bot.app import Core
 from bot.diagnosis.flows import scenario_key
 from bot.errors import UserError
-from bot.incidents.blocks import actions, button, section
 from bot.incidents.flows import Actor, SameTitleOpen
 from bot.incidents.vocabulary import Severity
+from bot.slack.blocks import actions, button, section
 from bot.slack.ids import SLASH_COMMAND, ActionId
 from bot.text import escape, fmt_datetime
 from handlers.parse import Command, Name, ParseError, parse

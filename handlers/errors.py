@@ -14,8 +14,8 @@ from slack_bolt import App, BoltResponse, Respond
 
 from bot.app import Core
 from bot.errors import Duplicate, UserError
-from bot.incidents.blocks import plain, section
 from bot.logs import error_id as new_error_id
+from bot.slack.blocks import plain, section
 
 log = logging.getLogger(__name__)
 

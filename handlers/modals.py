@@ -135,7 +135,7 @@ def _too_long(core: Core, view: dict[str, Any], block_ids: tuple[BlockId, ...]) 
 
 
 def _result_view(core: Core, title: str, text: str) -> dict[str, Any]:
-    from bot.incidents.blocks import plain, section
+    from bot.slack.blocks import plain, section
 
     return {
         "type": "modal",

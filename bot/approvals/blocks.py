@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.incidents.blocks import Blocks, actions, button, chunked_sections, context, header, section
 from bot.messages import Catalogue
+from bot.slack.blocks import Blocks, actions, button, chunked_sections, context, header, section
 from bot.slack.ids import ActionId
 from bot.text import escape, fmt_time
 from remediations.base import Outcome, Preview

@@ -8,8 +8,8 @@ from typing import Any
 from bot.approvals.catalogue import ACTIONS
 from bot.diagnosis.flows import Suggestion
 from bot.diagnosis.scenarios import TRIAGE, offers_jwt_inspection
-from bot.incidents.blocks import Blocks, actions, button, context, header, section
 from bot.messages import Catalogue
+from bot.slack.blocks import Blocks, actions, button, context, header, section
 from bot.slack.ids import ActionId
 from bot.text import clip, escape
 from probes.base import Msg

@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.aio import BackgroundLoop
-from bot.incidents.blocks import Blocks, chunked_sections, context
 from bot.messages import Catalogue
 from bot.settings import Settings
+from bot.slack.blocks import Blocks, chunked_sections, context
 from probes.base import CheckStatus, Finding
 from probes.statuspage import check_statuspage
 

@@ -13,12 +13,13 @@ from slack_sdk.webhook import WebhookClient
 from bot.approvals.blocks import render_request
 from bot.clock import Clock
 from bot.diagnosis.blocks import render_run
-from bot.incidents.blocks import Renderer, chunked_sections, context, header
+from bot.incidents.blocks import Renderer
 from bot.incidents.channels import channel_name
 from bot.incidents.flows import record
 from bot.incidents.live import Live, live_state
 from bot.incidents.report import people_in, render_markdown, report_filename
 from bot.incidents.vocabulary import EventKind
+from bot.slack.blocks import chunked_sections, context, header
 from bot.slack.client import SLACK_TIMEOUT_S, classify, slack_error
 from bot.slack.outbox import Operation, Sender
 from bot.slack.people import People, fallback

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.console.standin import BOT_USER_ID, EventType, SlackStandIn, StandInEvent
-from bot.incidents.blocks import actions, button, section
+from bot.slack.blocks import actions, button, section
 from bot.slack.client import build_slack_client
 
 TOKEN = "xoxb-console-test"

@@ -21,8 +21,9 @@ from bot.console.terminal import (
     render_file,
     render_message,
 )
-from bot.incidents.blocks import Renderer, actions, button, context, header, section, slack_date
+from bot.incidents.blocks import Renderer
 from bot.messages import Catalogue
+from bot.slack.blocks import actions, button, context, header, section, slack_date
 from bot.slack.ids import ActionId, BlockId
 from storage.models import Incident
 

@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.console.standin import SlackStandIn
-from bot.incidents.blocks import section
 from bot.incidents.channels import name_problem
+from bot.slack.blocks import section
 from bot.slack.client import build_slack_client
 from tests.fakes.slack import TOKEN, FakeSlack
 
