@@ -10,6 +10,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.fakes.base import FakeServer, Response
+from tests.fakes.statuspage import FakeStatusPage
+from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
+from tests.fakes.vercel import FakeVercel
+
 # The server tests create their databases on; trust auth as on the CI machine.
 PG_ADMIN_URL = os.environ.get("AILEX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -125,3 +130,30 @@ def clean_env() -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(_OUR_VARIABLES) or key == "AILEX_TEST_PG"
     }
+
+
+@pytest.fixture
+def outage_world():
+    """The outside world of scenario 1: a broken site, Vercel with a fresh deploy, status."""
+    site = FakeServer().start()
+    site.route("*", "/.*")(lambda request, match: Response(502, "bad gateway"))
+    vercel = FakeVercel().start()
+    vercel.add_deployment(minutes_ago=600, commit_message="previous")
+    vercel.add_deployment(minutes_ago=8, commit_message="suspect")
+    status = FakeStatusPage().start()
+    yield {
+        "site": site,
+        "vercel": vercel,
+        "status": status,
+        "settings": {
+            "VERCEL_TOKEN": VERCEL_TOKEN,
+            "VERCEL_PROJECT_ID": vercel.project_id,
+            "VERCEL_API_URL": vercel.url,
+            "AILEX_SITE_URL": site.url,
+            "AILEX_STATUSPAGE_VERCEL": status.url,
+            "AILEX_DOMAIN": "ailex.invalid",
+            "AILEX_PROBE_TIMEOUT": "3",
+        },
+    }
+    for server in (site, vercel, status):
+        server.stop()

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import psycopg
-import pytest
 
 from bot.diagnosis.scenarios import CHECKS, SCENARIOS, checks_of
 from storage import diagnoses, timeline
@@ -15,36 +14,7 @@ from tests.fakes.base import FakeServer, Response
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.sockets import SilentServer
 from tests.fakes.statuspage import FakeStatusPage
-from tests.fakes.vercel import TOKEN as VERCEL_TOKEN
-from tests.fakes.vercel import FakeVercel
 from tests.harness import ack, declare, flat, resolve_confirmed
-
-
-@pytest.fixture
-def world():
-    """The outside world of scenario 1: a broken site, Vercel with a fresh deploy, status."""
-    site = FakeServer().start()
-    site.route("*", "/.*")(lambda request, match: Response(502, "bad gateway"))
-    vercel = FakeVercel().start()
-    vercel.add_deployment(minutes_ago=600, commit_message="previous")
-    vercel.add_deployment(minutes_ago=8, commit_message="suspect")
-    status = FakeStatusPage().start()
-    yield {
-        "site": site,
-        "vercel": vercel,
-        "status": status,
-        "settings": {
-            "VERCEL_TOKEN": VERCEL_TOKEN,
-            "VERCEL_PROJECT_ID": vercel.project_id,
-            "VERCEL_API_URL": vercel.url,
-            "AILEX_SITE_URL": site.url,
-            "AILEX_STATUSPAGE_VERCEL": status.url,
-            "AILEX_DOMAIN": "ailex.invalid",
-            "AILEX_PROBE_TIMEOUT": "3",
-        },
-    }
-    for server in (site, vercel, status):
-        server.stop()
 
 
 def _run_message(bot, channel):
@@ -54,8 +24,10 @@ def _run_message(bot, channel):
     return posts[-1]
 
 
-def test_diagnose_in_incident_channel_fills_one_message_and_records_timeline(make_bot, world):
-    bot = make_bot(**world["settings"])
+def test_diagnose_in_incident_channel_fills_one_message_and_records_timeline(
+    make_bot, outage_world
+):
+    bot = make_bot(**outage_world["settings"])
     channel = declare(bot)
     answer = ack(bot.command("diagnose outage", channel=channel))
     assert "진단을 시작" in answer
@@ -84,8 +56,8 @@ def test_diagnose_in_incident_channel_fills_one_message_and_records_timeline(mak
     assert "진단 시작 (기록 없음)" not in markdown and "진단 시작: 상황 1" in markdown
 
 
-def test_diagnose_outside_an_incident_answers_privately_and_records_nothing(make_bot, world):
-    bot = make_bot(**world["settings"])
+def test_diagnose_outside_an_incident_answers_privately_and_records_nothing(make_bot, outage_world):
+    bot = make_bot(**outage_world["settings"])
     answer = ack(bot.command("diagnose outage", channel="C_RANDOM"))
     assert "나에게만" in answer
     bot.settle(timeout=30)
@@ -101,13 +73,13 @@ def test_unknown_scenario_gets_the_list_of_scenarios(bot):
     assert "outage" in answer and "data-loss" in answer and "triage" in answer
 
 
-def test_korean_scenario_alias_works(make_bot, world):
-    bot = make_bot(**world["settings"])
+def test_korean_scenario_alias_works(make_bot, outage_world):
+    bot = make_bot(**outage_world["settings"])
     assert "상황 1" in ack(bot.command("진단 다운", channel="C_X"))
 
 
-def test_card_buttons_start_a_diagnosis(make_bot, world):
-    bot = make_bot(**world["settings"])
+def test_card_buttons_start_a_diagnosis(make_bot, outage_world):
+    bot = make_bot(**outage_world["settings"])
     channel = declare(bot)
     card = bot.slack.posts(channel)[0]["blocks"]
     elements = [e for b in card if b["type"] == "actions" for e in b["elements"]]
@@ -119,8 +91,8 @@ def test_card_buttons_start_a_diagnosis(make_bot, world):
     assert "전체 진단" in flat(_run_message(bot, channel)["blocks"])
 
 
-def test_scenario_menu_choice_runs_that_scenario(make_bot, world):
-    bot = make_bot(**world["settings"])
+def test_scenario_menu_choice_runs_that_scenario(make_bot, outage_world):
+    bot = make_bot(**outage_world["settings"])
     channel = declare(bot)
     payload_value = "database"
     response = bot.interactive(
@@ -226,8 +198,8 @@ def _ailex(args, env, cwd):
     )
 
 
-def test_cli_json_has_the_specs_shape_and_exit_status(world, clean_env, tmp_path):
-    env = {**clean_env, **world["settings"]}
+def test_cli_json_has_the_specs_shape_and_exit_status(outage_world, clean_env, tmp_path):
+    env = {**clean_env, **outage_world["settings"]}
     result = _ailex(["diagnose", "outage", "--json"], env, tmp_path)
     assert result.returncode == 1, result.stderr  # the site fails
     body = json.loads(result.stdout)

@@ -155,32 +155,8 @@ def test_report_timeline_has_no_refused_clicks_channel_or_case_keys(make_bot, ve
     assert "조치 실행 #1" in events
 
 
-@pytest.fixture
-def outage_world():
-    from tests.fakes.base import FakeServer, Response
-    from tests.fakes.statuspage import FakeStatusPage
-
-    site = FakeServer().start()
-    site.route("*", "/.*")(lambda request, match: Response(502, "bad gateway"))
-    fake = FakeVercel().start()
-    fake.add_deployment(minutes_ago=600, commit_message="previous")
-    fake.add_deployment(minutes_ago=8, commit_message="suspect")
-    status = FakeStatusPage().start()
-    yield {
-        "VERCEL_TOKEN": VERCEL_TOKEN,
-        "VERCEL_PROJECT_ID": fake.project_id,
-        "VERCEL_API_URL": fake.url,
-        "AILEX_SITE_URL": site.url,
-        "AILEX_STATUSPAGE_VERCEL": status.url,
-        "AILEX_DOMAIN": "ailex.invalid",
-        "AILEX_PROBE_TIMEOUT": "3",
-    }
-    for server in (site, fake, status):
-        server.stop()
-
-
 def test_a_diagnosis_with_a_case_shows_the_runbooks_words(make_bot, outage_world):
-    bot = make_bot(**outage_world)
+    bot = make_bot(**outage_world["settings"])
     channel = declare(bot)
     ack(bot.command("diagnose outage", channel=channel))
     bot.settle(timeout=30)
