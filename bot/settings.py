@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from probes.vercel import VercelArgs
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-:]+?)(?::(\d{1,5}))?$")
 
 
@@ -127,6 +129,19 @@ class Settings(BaseSettings):
         None, validation_alias="AILEX_AUTH_CHECK_PASSWORD"
     )
 
+    # Alerts (SPEC 6): where they are announced, what they do, how they group, and the
+    # secrets of their webhooks (an unset secret disables its endpoint).
+    alert_channel: str | None = Field(None, validation_alias="AILEX_ALERT_CHANNEL")
+    alert_mode: Literal["declare", "triage"] = Field("declare", validation_alias="AILEX_ALERT_MODE")
+    alert_group_minutes: Annotated[float, Field(ge=0)] = Field(
+        30, validation_alias="AILEX_ALERT_GROUP_MINUTES"
+    )
+    uptimerobot_secret: SecretStr | None = Field(None, validation_alias="AILEX_UPTIMEROBOT_SECRET")
+    sentry_client_secret: SecretStr | None = Field(None, validation_alias="SENTRY_CLIENT_SECRET")
+    vercel_webhook_secret: SecretStr | None = Field(None, validation_alias="VERCEL_WEBHOOK_SECRET")
+    github_webhook_secret: SecretStr | None = Field(None, validation_alias="GITHUB_WEBHOOK_SECRET")
+    oncall: Csv = Field(default_factory=list, validation_alias="AILEX_ONCALL")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -142,6 +157,24 @@ class Settings(BaseSettings):
         for user_id in value:
             if not _USER_ID.match(user_id):
                 raise ValueError("setting.user_ids")
+        return value
+
+    @field_validator("alert_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value.strip()):
+            raise ValueError("setting.channel_id")
+        return value.strip() if value is not None else None
+
+    @field_validator("oncall")
+    @classmethod
+    def _oncall(cls, value: list[str]) -> list[str]:
+        groups = [v for v in value if v.startswith("S")]
+        if groups and len(value) > 1:
+            raise ValueError("setting.oncall")
+        for entry in value:
+            if not (_USER_ID.match(entry) or _GROUP_ID.match(entry)):
+                raise ValueError("setting.oncall")
         return value
 
     @field_validator("api_paths")

@@ -263,6 +263,11 @@ KO: dict[str, str] = {
     "setting.api_paths": "`/`로 시작하는 경로를 쉼표로 구분해 적어야 합니다",
     "setting.timezone": "시간대 이름이어야 합니다 (예: `Asia/Seoul`)",
     "setting.user_ids": "Slack 사용자 ID를 쉼표로 구분해 적어야 합니다 (예: `U012ABCDEF`)",
+    "setting.channel_id": "Slack 채널 ID여야 합니다 (예: `C012ABCDEF`)",
+    "setting.oncall": (
+        "Slack 사용자 ID를 쉼표로 구분해 적거나 사용자 그룹 ID 하나를 적어야 합니다 "
+        "(예: `U012ABCDEF,U034GHIJKL` 또는 `S012ABCDEF`)"
+    ),
     "setting.nameservers": "`host` 또는 `host:port` 형식을 쉼표로 구분해 적어야 합니다",
     "setting.database_url": "DB 주소여야 합니다 (예: `sqlite:///ailex.db`)",
     "setting.database_dialect": (
@@ -573,6 +578,11 @@ EN: dict[str, str] = {
     "setting.api_paths": "must be paths starting with `/`, comma separated",
     "setting.timezone": "must be a time zone name (e.g. `Asia/Seoul`)",
     "setting.user_ids": "must be Slack user IDs, comma separated (e.g. `U012ABCDEF`)",
+    "setting.channel_id": "must be a Slack channel ID (e.g. `C012ABCDEF`)",
+    "setting.oncall": (
+        "must be Slack user IDs, comma separated, or one user group ID "
+        "(e.g. `U012ABCDEF,U034GHIJKL` or `S012ABCDEF`)"
+    ),
     "setting.nameservers": "must be `host` or `host:port` entries, comma separated",
     "setting.database_url": "must be a database address (e.g. `sqlite:///ailex.db`)",
     "setting.database_dialect": (
