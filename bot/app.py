@@ -100,6 +100,7 @@ class Core:
             clock=clock,
             approvers=settings.approvers,
             people=self.people,
+            oncall=settings.oncall,
         ).register(self.sender)
         self.incidents = Incidents(store=store, sender=self.sender, settings=settings, clock=clock)
         self.loop = BackgroundLoop()

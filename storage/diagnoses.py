@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import CheckResult, DiagnosisRun, TableSnapshot
+from storage.models import CheckResult, DiagnosisRun, Incident, TableSnapshot
 
 
 def create_run(session: Session, **fields: Any) -> DiagnosisRun:
@@ -109,3 +109,28 @@ def last_finished_run(session: Session, *, incident_id: int) -> DiagnosisRun | N
         .order_by(DiagnosisRun.started_at.desc(), DiagnosisRun.id.desc())
         .limit(1)
     ).first()
+
+
+def started_since(session: Session, *, incident_id: int, scenario: str, since: datetime) -> bool:
+    """Whether a run of this scenario started in the incident at or after `since`."""
+    found = session.scalars(
+        select(DiagnosisRun.id)
+        .where(
+            DiagnosisRun.incident_id == incident_id,
+            DiagnosisRun.scenario == scenario,
+            DiagnosisRun.started_at >= since,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def adopt_channel(session: Session, *, run_id: int) -> str | None:
+    """Give a run begun before its incident had a channel that channel; return it."""
+    run = session.get(DiagnosisRun, run_id)
+    if run is None or run.incident_id is None:
+        return None
+    incident = session.get(Incident, run.incident_id)
+    if incident is not None and incident.channel_id and not run.channel_id:
+        run.channel_id = incident.channel_id
+    return run.channel_id

@@ -37,6 +37,11 @@ class Incident(Base):
     actions: Mapped[str | None] = mapped_column(Text)
     prevention_short: Mapped[str | None] = mapped_column(Text)
     prevention_long: Mapped[str | None] = mapped_column(Text)
+    # An incident an alert opened: the source, and its acknowledgement (장애 인지) by a person,
+    # who becomes its commander (until then commander_id is empty).
+    alert_source: Mapped[str | None] = mapped_column(String(20))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         # At most one open incident per channel, whatever races two replicas run.
@@ -65,6 +70,59 @@ class TimelineEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     __table_args__ = (Index("ix_timeline_events_incident_at", "incident_id", "at", "id"),)
+
+
+class Alert(Base):
+    """One alert a source delivered (SPEC 6), stored before it is answered; it belongs to at
+    most one incident. A repeated delivery (same source and delivery id) is not stored again.
+
+    `handled_at` is set once the intake has acted on it (grouped, declared, diagnosed); a
+    lease lets one replica at a time do that, and another pick it up when one died midway.
+    In triage mode an alert that would open an incident waits (`triage` pending) with a
+    message in the alert channel; later alerts of its key join it (`parent_id`)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(20))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[str | None] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    scenario: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(2))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triage: Mapped[str | None] = mapped_column(String(12))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("uq_alerts_delivery", "source", "delivery_id", unique=True),
+        Index("ix_alerts_key", "source", "key", "id"),
+        Index("ix_alerts_incident", "incident_id", "id"),
+        Index("ix_alerts_unhandled", "handled_at", "id"),
+    )
+
+
+class IntakeLock(Base):
+    """One row per grouping domain, locked while an alert is grouped, so that two replicas
+    never open two incidents for one burst (SQLite's writes are serial already)."""
+
+    __tablename__ = "intake_locks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
 class Delivery(Base):

@@ -11,6 +11,7 @@ import queue
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -40,7 +41,7 @@ from bot.slack.outbox import Operation, Sender
 from bot.text import closest, escape
 from probes.base import CheckStatus, Finding, Msg, msg
 from probes.supabase_auth import inspect_jwt
-from storage import Store, diagnoses
+from storage import Session, Store, diagnoses
 from storage.models import Incident
 
 # How long past AILEX_PROBE_TIMEOUT a diagnosis may take (SPEC 4: at most 1 s).
@@ -361,38 +362,70 @@ class Diagnoses:
         now = self._clock()
         with self._store.write() as session:
             claim(session, actor=actor, at=now)
-            run = diagnoses.create_run(
+            run_id = self.begin(
                 session,
                 scenario=scenario,
-                incident_id=incident.id if incident else None,
-                requested_by=actor.user_id,
-                channel_id=incident.channel_id if incident else actor.channel_id,
-                response_url=None if incident else actor.response_url,
-                started_at=now,
-                check_ids=list(checks_of(scenario)),
+                incident=incident,
+                actor=actor.user_id,
+                at=now,
+                channel_id=actor.channel_id,
+                response_url=actor.response_url,
             )
-            if incident is not None:
-                record(
-                    session,
-                    incident_id=incident.id,
-                    kind=EventKind.DIAGNOSIS,
-                    actor=actor.user_id,
-                    at=now,
-                    data={"scenario": scenario, "run_id": run.id},
-                )
-                self._sender.enqueue(
-                    session,
-                    queue=diagnosis_queue(run.id),
-                    op=Operation.DIAGNOSIS_POST,
-                    payload={"run_id": run.id},
-                )
-                # The card's phase moves to 초기 대응.
-                redraw_card(self._sender, session, incident.id)
-            run_id = run.id
+        self.kick(run_id, incident)
+        return run_id
+
+    def begin(
+        self,
+        session: Session,
+        *,
+        scenario: str,
+        incident: Incident | None,
+        actor: str,
+        at: datetime,
+        channel_id: str | None = None,
+        response_url: str | None = None,
+    ) -> int:
+        """Record the run in this transaction (and in the incident's timeline); its message
+        is owed to the incident's channel. An incident whose channel is still being made
+        (one an alert just opened) gets it after its channel and card, in its own queue."""
+        run = diagnoses.create_run(
+            session,
+            scenario=scenario,
+            incident_id=incident.id if incident else None,
+            requested_by=actor,
+            channel_id=incident.channel_id if incident else channel_id,
+            response_url=None if incident else response_url,
+            started_at=at,
+            check_ids=list(checks_of(scenario)),
+        )
+        if incident is not None:
+            record(
+                session,
+                incident_id=incident.id,
+                kind=EventKind.DIAGNOSIS,
+                actor=actor,
+                at=at,
+                data={"scenario": scenario, "run_id": run.id},
+            )
+            queue = diagnosis_queue(run.id) if incident.channel_id else incident_queue(incident.id)
+            self._sender.enqueue(
+                session, queue=queue, op=Operation.DIAGNOSIS_POST, payload={"run_id": run.id}
+            )
+            # The card's phase moves to 초기 대응.
+            redraw_card(self._sender, session, incident.id)
+        return run.id
+
+    def ran_since(self, session: Session, *, incident_id: int, scenario: str, since: datetime) -> bool:
+        """Whether this scenario was diagnosed in the incident at or after `since`."""
+        return diagnoses.started_since(
+            session, incident_id=incident_id, scenario=scenario, since=since
+        )
+
+    def kick(self, run_id: int, incident: Incident | None) -> None:
+        """Send what a begun run owes Slack now."""
         if incident is not None:
             self._sender.kick(diagnosis_queue(run_id))
             self._sender.kick(incident_queue(incident.id))
-        return run_id
 
     def run(self, run_id: int) -> Diagnosis:
         """Run the checks of a started diagnosis, recording each result as it comes."""

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from bot.slack.outbox import Operation, Sender
 from bot.text import clip, escape, fmt_datetime
 from storage import Session, Store, deliveries, incidents, timeline
+from storage import alerts as alert_rows
 from storage.errors import Conflict
 from storage.models import Incident, TimelineEvent
 
@@ -247,44 +248,136 @@ class Incidents:
                     existing = incidents.open_in_channel(session, channel_id=actor.channel_id)
                     if existing is not None:
                         raise UserError("error.already_open", id=existing.id)
-                incident = incidents.create(
+                incident = self.open(
                     session,
                     title=title,
-                    severity=severity.value,
-                    status=Status.INVESTIGATING.value,
-                    commander_id=actor.user_id,
-                    declared_by=actor.user_id,
-                    origin_channel_id=actor.channel_id,
-                    channel_id=None if own_channel else actor.channel_id,
-                    started_at=now,
-                )
-                record(
-                    session,
-                    incident_id=incident.id,
-                    kind=EventKind.DECLARED,
+                    severity=severity,
                     actor=actor.user_id,
+                    channel_id=actor.channel_id,
                     at=now,
-                    text=title,
-                    data={"severity": severity.value},
+                    response_url=actor.response_url,
                 )
-                queue = incident_queue(incident.id)
-                payload = {"incident_id": incident.id}
-                if own_channel:
-                    self._sender.enqueue(
-                        session,
-                        queue=queue,
-                        op=Operation.CHANNEL_CREATE,
-                        payload={**payload, "response_url": actor.response_url},
-                    )
-                self._sender.enqueue(session, queue=queue, op=Operation.CARD_POST, payload=payload)
-                for boundary in phase_boundaries(now):
-                    # Redraw the card when the runbook's phase turns over.
-                    redraw_card(self._sender, session, incident.id, delay=boundary - now)
         except Conflict:
             # Two declarations raced for one channel; the other one won.
             raise UserError("error.already_open_race") from None
-        self._sender.kick(queue)
+        self._sender.kick(incident_queue(incident.id))
         return incident
+
+    def open(
+        self,
+        session: Session,
+        *,
+        title: str,
+        severity: Severity,
+        actor: str,
+        channel_id: str,
+        at: datetime,
+        response_url: str | None = None,
+        alert_source: str | None = None,
+    ) -> Incident:
+        """Create the incident in this transaction and owe Slack its channel and card.
+
+        Declared by a person, they are its commander. Opened by an alert (`alert_source`),
+        it has none until someone acknowledges it (장애 인지)."""
+        own_channel = self._settings.incident_channels
+        incident = incidents.create(
+            session,
+            title=title,
+            severity=severity.value,
+            status=Status.INVESTIGATING.value,
+            commander_id="" if alert_source else actor,
+            declared_by=actor,
+            origin_channel_id=channel_id,
+            channel_id=None if own_channel or not channel_id else channel_id,
+            started_at=at,
+            alert_source=alert_source,
+        )
+        record(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.DECLARED,
+            actor=actor,
+            at=at,
+            text=title,
+            data={"severity": severity.value, **({"source": alert_source} if alert_source else {})},
+        )
+        queue = incident_queue(incident.id)
+        payload = {"incident_id": incident.id}
+        if own_channel:
+            self._sender.enqueue(
+                session,
+                queue=queue,
+                op=Operation.CHANNEL_CREATE,
+                payload={**payload, "response_url": response_url},
+            )
+        self._sender.enqueue(session, queue=queue, op=Operation.CARD_POST, payload=payload)
+        for boundary in phase_boundaries(at):
+            # Redraw the card when the runbook's phase turns over.
+            redraw_card(self._sender, session, incident.id, delay=boundary - at)
+        return incident
+
+    def raise_severity(
+        self, session: Session, *, incident: Incident, severity: Severity, at: datetime, why: str
+    ) -> bool:
+        """Raise the severity (the bot's change, `why` saying which alert asked); False when it
+        is already as high."""
+        order = list(Severity)
+        if order.index(severity) >= order.index(Severity(incident.severity)):
+            return False
+        old, incident.severity = incident.severity, severity.value
+        record(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.SEVERITY_CHANGED,
+            actor="bot",
+            at=at,
+            data={"from": old, "to": severity.value, "why": why},
+        )
+        self._announce(
+            session, incident.id, "notice.severity_by_alert", old=old, new=severity.value, why=why
+        )
+        redraw_card(self._sender, session, incident.id)
+        return True
+
+    def acknowledge(self, *, incident_id: int, actor: Actor) -> Incident:
+        """장애 인지 of an incident an alert opened: the first person to acknowledge becomes its
+        commander, and MTTA is known (from its first alert)."""
+        now = self._clock()
+        with self._store.write() as session:
+            claim(session, actor=actor, at=now)
+            incident = self._lock(session, incident_id, open_only=True)
+            if not incident.alert_source:
+                raise UserError("error.ack_not_alert", id=incident.id)
+            if incident.acknowledged_at is not None:
+                raise UserError(
+                    "error.ack_already",
+                    user=incident.acknowledged_by or "",
+                    at=fmt_datetime(incident.acknowledged_at, self._settings.zone),
+                )
+            first = alert_rows.first_received(session, incident_id=incident_id)
+            first = first or incident.started_at
+            incident.acknowledged_at = now
+            incident.acknowledged_by = actor.user_id
+            incident.commander_id = actor.user_id
+            mtta_s = max(0, int((now - first).total_seconds()))
+            record(
+                session,
+                incident_id=incident_id,
+                kind=EventKind.ACKNOWLEDGED,
+                actor=actor.user_id,
+                at=now,
+                data={"mtta_s": mtta_s, "first_alert_at": first.astimezone(UTC).isoformat()},
+            )
+            self._announce(
+                session, incident_id, "notice.acknowledged", user=actor.user_id, mtta_s=mtta_s
+            )
+            redraw_card(self._sender, session, incident_id)
+        self._sender.kick(incident_queue(incident_id))
+        return incident
+
+    def announce(self, session: Session, incident_id: int, key: str, **params: Any) -> None:
+        """Owe the incident's channel a catalogue message (drawn when it is sent)."""
+        self._announce(session, incident_id, key, **params)
 
     def note(self, *, incident_id: int, text: str, actor: Actor) -> None:
         """Add the caller's note to the timeline and show it in the channel."""

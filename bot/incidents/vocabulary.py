@@ -47,6 +47,10 @@ class EventKind(StrEnum):
     REPORT_POSTED = "report_posted"
     IMPACT_STARTED = "impact_started"
     REPORT_EDITED = "report_edited"
+    # An alert arrived (SPEC 6), its key recovered, and a person acknowledged (장애 인지).
+    ALERT = "alert"
+    ALERT_RECOVERED = "alert_recovered"
+    ACKNOWLEDGED = "acknowledged"
 
 
 class Phase(StrEnum):

@@ -17,7 +17,7 @@ from bot.incidents.blocks import Renderer
 from bot.incidents.channels import channel_name
 from bot.incidents.flows import record
 from bot.incidents.live import Live, live_state
-from bot.incidents.report import people_in, render_markdown, report_filename
+from bot.incidents.report import is_user, people_in, render_markdown, report_filename
 from bot.incidents.vocabulary import EventKind
 from bot.slack.blocks import chunked_sections, context, header
 from bot.slack.client import SLACK_TIMEOUT_S, classify, slack_error
@@ -56,7 +56,9 @@ class SlackOperations:
         clock: Clock,
         approvers: list[str],
         people: People | None = None,
+        oncall: list[str] | None = None,
     ) -> None:
+        self._oncall = oncall or []
         self._store = store
         self._render = renderer
         self._clock = clock
@@ -110,12 +112,21 @@ class SlackOperations:
         incident = self._incident(payload["incident_id"])
         if not incident.channel_id:
             incident = self._create(client, incident, payload.get("response_url"))
-        assert incident.channel_id is not None
-        try:
-            client.conversations_invite(channel=incident.channel_id, users=incident.declared_by)
-        except SlackApiError as exc:
-            if slack_error(exc) not in _INVITE_DONE:
-                raise
+        if not incident.channel_id:
+            raise Undeliverable(f"incident {incident.id} has nowhere to live")
+        # The declarer; for an incident an alert opened, the on-call people (a user group
+        # cannot be invited: the alert's announcement mentions it).
+        users = (
+            [incident.declared_by]
+            if not incident.alert_source
+            else [user for user in self._oncall if is_user(user)]
+        )
+        if users:
+            try:
+                client.conversations_invite(channel=incident.channel_id, users=",".join(users))
+            except SlackApiError as exc:
+                if slack_error(exc) not in _INVITE_DONE:
+                    raise
         return {"channel": incident.channel_id, "name": incident.channel_name}
 
     def _create(self, client: WebClient, incident: Incident, response_url: str | None) -> Incident:
@@ -175,7 +186,7 @@ class SlackOperations:
             else:
                 # No channel can be made (a missing scope, a workspace policy): the incident
                 # lives where it was declared rather than nowhere.
-                current.channel_id = current.origin_channel_id
+                current.channel_id = current.origin_channel_id or None
                 record(
                     session,
                     incident_id=current.id,
@@ -350,6 +361,11 @@ class SlackOperations:
         run, results = self._run(payload["run_id"])
         if run.message_ts:
             return self.update_diagnosis(client, payload) or {}
+        if not run.channel_id and run.incident_id is not None:
+            # Begun before its incident had a channel (an alert opened it): it goes where the
+            # incident now lives.
+            with self._store.write() as session:
+                run.channel_id = diagnoses.adopt_channel(session, run_id=run.id)
         if not run.channel_id:
             raise Undeliverable(f"diagnosis {run.id} has no channel")
         text, blocks = render_run(run, results, self._render.t)

@@ -46,6 +46,12 @@ class Operation(StrEnum):
     APPROVAL_POST = "approval.post"
     APPROVAL_UPDATE = "approval.update"
     LEFTOVERS_POST = "leftovers.post"
+    # Alerts (bot/alerts/slack.py): an incident an alert opened announced in the alert
+    # channel; a triage or SSL notice there, and its redraw; a recovery signal in the incident.
+    ALERT_ANNOUNCE = "alert.announce"
+    ALERT_POST = "alert.post"
+    ALERT_UPDATE = "alert.update"
+    ALERT_RECOVERY = "alert.recovery"
 
 
 # An operation's code sends one thing to Slack and returns what to keep of the answer.
