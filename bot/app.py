@@ -25,6 +25,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 
 from bot.aio import BackgroundLoop
+from bot.alerts.blocks import AlertRenderer
+from bot.alerts.intake import Alerts
+from bot.alerts.slack import AlertOperations
 from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
 from bot.approvals.engine import AlreadyPending, Approvals
 from bot.clock import Clock, utc_now
@@ -113,6 +116,22 @@ class Core:
         # Resolving cancels whatever still waits for approval, in the resolve's transaction.
         self.incidents.on_resolve(self.approvals.cancel_pending)
         self._work = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ailex-work")
+        self.alerts = Alerts(
+            store=store,
+            sender=self.sender,
+            settings=settings,
+            clock=clock,
+            incidents=self.incidents,
+            diagnoses=self.diagnoses,
+            spawn=self.spawn,
+        )
+        AlertOperations(
+            store=store,
+            renderer=self.render,
+            alerts=AlertRenderer(t=self.t, zone=self.zone, clock=clock),
+            alert_channel=settings.alert_channel,
+            oncall=settings.oncall,
+        ).register(self.sender)
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
         self._inflight = 0
@@ -321,7 +340,12 @@ class Core:
     def _housekeeping(self) -> None:
         last_prune = 0.0
         while not self._stop.wait(HOUSEKEEPING_TICK_S):
-            for task in (self.approvals.expire_due, self.approvals.recover, self.snapshot_due):
+            for task in (
+                self.approvals.expire_due,
+                self.approvals.recover,
+                self.snapshot_due,
+                self.alerts.handle_orphans,
+            ):
                 try:
                     task()
                 except Exception:

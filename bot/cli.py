@@ -153,6 +153,9 @@ def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
 
     incidents = commands.add_parser("incidents", help=t("cli.args.incidents"), t=t)
     incidents.add_argument("--json", action="store_true", help=t("cli.args.json"))
+
+    alerts = commands.add_parser("alerts", help=t("cli.args.alerts"), t=t)
+    alerts.add_argument("--json", action="store_true", help=t("cli.args.json"))
     return parser
 
 
@@ -175,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return diagnose_command(settings, args.scenario, as_json=args.json)
         if args.command == "report":
             return _report(settings, args.incident_id)
+        if args.command == "alerts":
+            return _alerts(settings, as_json=args.json)
         return _incidents(settings, as_json=args.json)
     except SettingsError as error:
         for line in _settings_lines(error):
@@ -384,6 +389,7 @@ def _incidents(settings: Settings, *, as_json: bool) -> int:
                 "status": incident.status,
                 "title": incident.title,
                 "channel": incident.channel_id,
+                "commander": incident.commander_id or None,
                 "started": incident.started_at.astimezone(zone).isoformat(),
                 "resolved": (
                     incident.resolved_at.astimezone(zone).isoformat()
@@ -406,6 +412,53 @@ def _incidents(settings: Settings, *, as_json: bool) -> int:
                 f"#{incident.id:<4} {incident.severity}  {t(f'status.{incident.status}'):<8} "
                 f"{fmt_datetime(incident.started_at, zone)}  {resolved:<20}  {channel}  "
                 f"{incident.title}"
+            )
+        return EXIT_OK
+    finally:
+        store.dispose()
+
+
+def _alerts(settings: Settings, *, as_json: bool) -> int:
+    """`ailex alerts [--json]`: the alerts received (SPEC 3.1), newest first."""
+    from bot.messages import Catalogue
+    from bot.text import clip, fmt_datetime
+    from storage import alerts
+
+    store = _open_store(settings)
+    zone = settings.zone
+    try:
+        with store.read() as session:
+            rows = alerts.list_all(session)
+        listed = [
+            {
+                "id": alert.id,
+                "source": alert.source,
+                "key": alert.key,
+                "state": alert.state,
+                "summary": f"{alert.name}: {alert.summary}" if alert.summary else alert.name,
+                "name": alert.name,
+                "scenario": alert.scenario,
+                "severity": alert.severity,
+                "received": alert.received_at.astimezone(zone).isoformat(),
+                "incident": alert.incident_id,
+            }
+            for alert in rows
+        ]
+        if as_json:
+            print(json.dumps(listed, ensure_ascii=False, indent=2))
+            return EXIT_OK
+        t = Catalogue(settings.locale)
+        if not rows:
+            print(t("cli.alerts.none"))
+            return EXIT_OK
+        print(t("cli.alerts.header"))
+        for alert in rows:
+            incident = f"#{alert.incident_id}" if alert.incident_id else "-"
+            print(
+                f"#{alert.id:<4} {alert.source:<11} {clip(alert.key, 40):<24} "
+                f"{t(f'alert.state.{alert.state}'):<6} {clip(alert.name, 60)}"
+                f"{' · ' + clip(alert.summary, 60) if alert.summary else ''}  "
+                f"{alert.scenario}  {fmt_datetime(alert.received_at, zone)}  {incident}"
             )
         return EXIT_OK
     finally:

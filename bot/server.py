@@ -59,13 +59,18 @@ class _SlackHandler(SlackRequestHandler):
 
 
 def wsgi_app(bot: Bot) -> WSGIApp:
-    """The bot as a WSGI application: POST /slack/events, GET /healthz."""
+    """The bot as a WSGI application: POST /slack/events, POST /webhooks/<source> (alerts),
+    GET /healthz."""
     slack = _SlackHandler(bot.app, path=EVENTS_PATH)
+
+    from handlers.webhooks import is_webhook, webhook
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return _health(bot, start_response)
+        if is_webhook(path):
+            return webhook(bot.core, environ, start_response)
         return slack(environ, start_response)
 
     return application

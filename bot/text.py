@@ -25,6 +25,14 @@ def fmt_time(dt: datetime, zone: ZoneInfo, *, since: datetime | None = None) -> 
     return f"{value:%H:%M}"
 
 
+def fmt_short_duration(delta: timedelta, t: Catalogue) -> str:
+    """Like fmt_duration, in seconds under a minute (a time to acknowledge: 45초 / 45s)."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return t("duration.seconds", seconds=seconds)
+    return fmt_duration(delta, t)
+
+
 def fmt_duration(delta: timedelta, t: Catalogue) -> str:
     """1시간 5분 / 1h 5m; under a minute counts as 0분."""
     minutes = max(0, int(delta.total_seconds() // 60))

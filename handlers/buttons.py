@@ -63,6 +63,32 @@ def register(app: App, core: Core) -> None:
             raise UserError("error.incident_resolved", id=incident.id)
         core.spawn(core.open_resolve_modal, incident.id, body["trigger_id"], actor, respond)
 
+    @app.action(ActionId.ACK.value)
+    def on_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        actor = actor_of(body)
+        incident = core.alerts.acknowledge(incident_id=_number(action), actor=actor)
+        core.spawn(
+            respond,
+            text=core.t("ack.ack", id=incident.id),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    @app.action(ActionId.ALERT_DECLARE.value)
+    def on_alert_declare(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        core.alerts.decide(alert_id=_number(action), declare=True, actor=actor_of(body))
+
+    @app.action(ActionId.ALERT_DISMISS.value)
+    def on_alert_dismiss(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        core.alerts.decide(alert_id=_number(action), declare=False, actor=actor_of(body))
+
     @app.action(ActionId.DECLARE_CONFIRM.value)
     def on_declare_confirm(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond

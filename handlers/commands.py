@@ -184,6 +184,12 @@ def _send_contacts(core: Core, respond: Respond) -> None:
     respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
+def _ack(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    core.alerts.acknowledge(incident_id=incident.id, actor=actor)
+    ephemeral(ack, core.t("ack.ack", id=incident.id))
+
+
 def _diagnose(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
     scenario = scenario_key(cmd.args[0])
     recorded = core.start_diagnosis(scenario, actor)
@@ -215,4 +221,5 @@ HANDLERS: dict[Name, Handler] = {
     Name.REPORT_EDIT: _report_edit,
     Name.STARTED: _started,
     Name.CONTACTS: _contacts,
+    Name.ACK: _ack,
 }

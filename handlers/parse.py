@@ -26,6 +26,7 @@ class Name(StrEnum):
     REPORT_EDIT = "report_edit"
     STARTED = "started"
     CONTACTS = "contacts"
+    ACK = "ack"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ _WORDS: dict[str, str] = {
     "report": "report", "보고서": "report",
     "started": "started", "발생": "started", "발생일시": "started", "발생시각": "started",
     "contacts": "contacts", "연락처": "contacts",
+    "ack": "ack", "acknowledge": "ack", "인지": "ack",
 }  # fmt: skip
 _INCIDENT_WORDS = {
     "start": "start", "declare": "start", "시작": "start", "선언": "start",
@@ -166,6 +168,9 @@ def parse(text: str | None) -> Command:
         if not _STARTED_TEXT.match(rest):
             raise ParseError("started_format", "started", value=rest[:40])
         return Command(Name.STARTED, text=rest)
+    if word == "ack":
+        _no_more(rest, "ack")
+        return Command(Name.ACK)
     _no_more(rest, "contacts")
     return Command(Name.CONTACTS)
 

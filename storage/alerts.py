@@ -37,31 +37,12 @@ def get(session: Session, *, alert_id: int) -> Alert | None:
     return session.get(Alert, alert_id)
 
 
-def lease(session: Session, *, alert_id: int, now: datetime, until: datetime) -> bool:
-    """Take the alert's handling for this replica until `until`; False when it is handled or
-    another replica holds it."""
-    result = session.execute(
-        update(Alert)
-        .where(
-            Alert.id == alert_id,
-            Alert.handled_at.is_(None),
-            or_(Alert.lease_until.is_(None), Alert.lease_until < now),
-        )
-        .values(lease_until=until)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 def unhandled(session: Session, *, before: datetime, limit: int = 50) -> Sequence[int]:
-    """Alerts received before `before` that nobody handled, and nobody holds now: a replica
-    died between storing and handling them."""
+    """Alerts received before `before` that nobody handled: a replica died between storing
+    and handling them."""
     return session.scalars(
         select(Alert.id)
-        .where(
-            Alert.handled_at.is_(None),
-            Alert.received_at < before,
-            or_(Alert.lease_until.is_(None), Alert.lease_until < before),
-        )
+        .where(Alert.handled_at.is_(None), Alert.received_at < before)
         .order_by(Alert.id)
         .limit(limit)
     ).all()
@@ -177,9 +158,7 @@ def set_message(session: Session, *, alert_id: int, channel_id: str, ts: str) ->
     )
 
 
-def decide(
-    session: Session, *, alert_id: int, to: str, by: str, at: datetime
-) -> bool:
+def decide(session: Session, *, alert_id: int, to: str, by: str, at: datetime) -> bool:
     """Move a pending triage alert to `to` (declared, dismissed) once; False when it was
     decided already."""
     result = session.execute(

@@ -76,8 +76,8 @@ class Alert(Base):
     """One alert a source delivered (SPEC 6), stored before it is answered; it belongs to at
     most one incident. A repeated delivery (same source and delivery id) is not stored again.
 
-    `handled_at` is set once the intake has acted on it (grouped, declared, diagnosed); a
-    lease lets one replica at a time do that, and another pick it up when one died midway.
+    `handled_at` is set once the intake has acted on it (grouped, declared, diagnosed), in
+    the transaction that did so: an alert whose replica died midway is still unhandled.
     In triage mode an alert that would open an incident waits (`triage` pending) with a
     message in the alert channel; later alerts of its key join it (`parent_id`)."""
 
@@ -100,7 +100,6 @@ class Alert(Base):
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     triage: Mapped[str | None] = mapped_column(String(12))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     decided_by: Mapped[str | None] = mapped_column(String(32))

@@ -22,8 +22,15 @@ from bot.alerts.sources import Secrets, read
 from bot.clock import Clock
 from bot.diagnosis.flows import Diagnoses
 from bot.errors import UserError
-from bot.incidents.flows import TITLE_LIMIT, Actor, Incidents, claim, incident_queue, record
-from bot.incidents.flows import redraw_card
+from bot.incidents.flows import (
+    TITLE_LIMIT,
+    Actor,
+    Incidents,
+    claim,
+    incident_queue,
+    record,
+    redraw_card,
+)
 from bot.incidents.vocabulary import EventKind, Severity
 from bot.messages import Catalogue
 from bot.settings import Settings
@@ -352,7 +359,9 @@ class Alerts:
 
     def _post_in_alert_channel(self, session: Session, alert: Alert, after: _After) -> None:
         if not self._settings.alert_channel:
-            log.warning("alert %s has no channel to go to: AILEX_ALERT_CHANNEL is not set", alert.id)
+            log.warning(
+                "alert %s has no channel to go to: AILEX_ALERT_CHANNEL is not set", alert.id
+            )
             return
         self._sender.enqueue(
             session, queue=ALERTS_QUEUE, op=Operation.ALERT_POST, payload={"alert_id": alert.id}

@@ -415,7 +415,9 @@ class Diagnoses:
             redraw_card(self._sender, session, incident.id)
         return run.id
 
-    def ran_since(self, session: Session, *, incident_id: int, scenario: str, since: datetime) -> bool:
+    def ran_since(
+        self, session: Session, *, incident_id: int, scenario: str, since: datetime
+    ) -> bool:
         """Whether this scenario was diagnosed in the incident at or after `since`."""
         return diagnoses.started_since(
             session, incident_id=incident_id, scenario=scenario, since=since

@@ -28,7 +28,15 @@ from bot.slack.blocks import (
     slack_date,
 )
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.text import clip, escape, fmt_datetime, fmt_duration, fmt_time, status_counts
+from bot.text import (
+    clip,
+    escape,
+    fmt_datetime,
+    fmt_duration,
+    fmt_short_duration,
+    fmt_time,
+    status_counts,
+)
 from storage.approvals import State
 from storage.models import Incident
 
@@ -63,7 +71,7 @@ class Renderer:
                 f"*{t('card.severity')}*\n{incident.severity} "
                 f"({t(f'severity.{incident.severity}')})"
             ),
-            mrkdwn(f"*{t('card.commander')}*\n<@{incident.commander_id}>"),
+            mrkdwn(f"*{t('card.commander')}*\n{self._commander(incident)}"),
             mrkdwn(
                 f"*{t('card.started')}*\n{started} · "
                 + slack_date(incident.started_at, "{ago}", t("card.elapsed", elapsed=elapsed))
@@ -101,11 +109,20 @@ class Renderer:
             )
         )
         live_lines = self.live_lines(live) if live is not None else []
+        if incident.acknowledged_at is not None and incident.acknowledged_by:
+            live_lines.insert(0, self._acknowledged(incident, live))
         if live_lines:
             blocks.append(context("\n".join(live_lines)))
         if not resolved:
+            awaiting = bool(incident.alert_source) and incident.acknowledged_at is None
+            ack = (
+                [button(t("button.ack"), ActionId.ACK, str(incident.id), style="primary")]
+                if awaiting
+                else []
+            )
             blocks.append(
                 actions(
+                    *ack,
                     button(t("button.resolve"), ActionId.RESOLVE, str(incident.id)),
                     button(t("card.diagnose_all"), ActionId.DIAGNOSE, TRIAGE),
                     self._scenario_menu(),
@@ -120,6 +137,30 @@ class Renderer:
         )
         return text, blocks
 
+    def _commander(self, incident: Incident) -> str:
+        if incident.commander_id:
+            return f"<@{incident.commander_id}>"
+        return self.t("card.awaiting_ack")
+
+    def _acknowledged(self, incident: Incident, live: Live | None) -> str:
+        assert incident.acknowledged_at is not None
+        first = min((a.received_at for a in live.alerts), default=None) if live else None
+        mtta = incident.acknowledged_at - (first or incident.started_at)
+        return self.t(
+            "card.acknowledged",
+            user=incident.acknowledged_by,
+            at=fmt_time(incident.acknowledged_at, self.zone, since=self._clock()),
+            mtta=fmt_short_duration(mtta, self.t),
+        )
+
+    def alert_names(self, alerts: Iterable[Any]) -> str:
+        """Alerts as the card lists them: source, name and whether each still fires."""
+        return ", ".join(
+            f"{'🔴' if a.state == 'firing' else '✅'} {self.t(f'alert.source.{a.source}')} "
+            f"{escape(clip(a.name, 60))} ({self.t(f'alert.state.{a.state}')})"
+            for a in alerts
+        )
+
     def _request_names(self, requests: Iterable[Any]) -> str:
         return ", ".join(
             f"#{r.id} {self.t(f'action.{r.action}')}"
@@ -131,7 +172,8 @@ class Renderer:
         """The card's live state: switches left on, requests waiting or running, the last
         diagnosis' verdict and whether the last remediation brought the site back."""
         t = self.t
-        lines = [t("live.switch_on", action=t(f"action.{key}")) for key in live.switches_on]
+        lines = [t("card.alerts", alerts=self.alert_names(live.alerts))] if live.alerts else []
+        lines += [t("live.switch_on", action=t(f"action.{key}")) for key in live.switches_on]
         if live.pending:
             lines.append(
                 t(
@@ -480,6 +522,7 @@ class Renderer:
 HELP_ENTRIES = (
     "incident_start",
     "incident_list",
+    "ack",
     "status",
     "note",
     "severity",

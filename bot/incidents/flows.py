@@ -17,9 +17,10 @@ from bot.clock import Clock
 from bot.errors import Duplicate, UserError
 from bot.incidents.report import impact_started as impact_started_of
 from bot.incidents.vocabulary import EventKind, Severity, Status, phase_boundaries
+from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.outbox import Operation, Sender
-from bot.text import clip, escape, fmt_datetime
+from bot.text import clip, escape, fmt_datetime, fmt_short_duration
 from storage import Session, Store, deliveries, incidents, timeline
 from storage import alerts as alert_rows
 from storage.errors import Conflict
@@ -190,6 +191,7 @@ class Incidents:
         self._settings = settings
         self._clock = clock
         self._on_resolve: list[ResolveHook] = []
+        self._t = Catalogue(settings.locale)
 
     def on_resolve(self, hook: ResolveHook) -> None:
         """Call `hook(session, incident_id=..., actor=..., at=...)` inside every resolve's
@@ -369,7 +371,13 @@ class Incidents:
                 data={"mtta_s": mtta_s, "first_alert_at": first.astimezone(UTC).isoformat()},
             )
             self._announce(
-                session, incident_id, "notice.acknowledged", user=actor.user_id, mtta_s=mtta_s
+                session,
+                incident_id,
+                "notice.acknowledged",
+                user=actor.user_id,
+                mtta=fmt_short_duration(
+                    timedelta(seconds=mtta_s), Catalogue(self._settings.locale)
+                ),
             )
             redraw_card(self._sender, session, incident_id)
         self._sender.kick(incident_queue(incident_id))

@@ -9,8 +9,9 @@ from typing import Any
 
 from bot.approvals.catalogue import SWITCHES
 from storage import Session, approvals, diagnoses
+from storage import alerts as alert_rows
 from storage.approvals import State
-from storage.models import ApprovalRequest, DiagnosisRun
+from storage.models import Alert, ApprovalRequest, DiagnosisRun
 
 
 @dataclass
@@ -24,6 +25,12 @@ class Live:
     failing: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     last_done: ApprovalRequest | None = None
+    # The incident's alerts, the latest of each key (source, key): still firing or recovered.
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def firing(self) -> list[Alert]:
+        return [alert for alert in self.alerts if alert.state == "firing"]
 
     @property
     def still_failing(self) -> bool:
@@ -70,6 +77,11 @@ def live_state(session: Session, *, incident_id: int) -> Live:
                 live.failing.append(result.check_id)
         order = {check_id: n for n, check_id in enumerate(run.check_ids or [])}
         live.failing.sort(key=lambda check_id: order.get(check_id, len(order)))
+    latest: dict[tuple[str, str], Alert] = {}
+    for alert in alert_rows.for_incident(session, incident_id=incident_id):
+        if alert.state != "info":
+            latest[(alert.source, alert.key)] = alert
+    live.alerts = list(latest.values())
     return live
 
 

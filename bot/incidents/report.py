@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.incidents.timeline import describe
 from bot.incidents.vocabulary import EventKind, Status
 from bot.messages import Catalogue
-from bot.text import fmt_datetime, fmt_duration, fmt_time
+from bot.text import fmt_datetime, fmt_duration, fmt_short_duration, fmt_time
 from storage.models import Incident, TimelineEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -50,8 +50,13 @@ def phase_marks(incident: Incident, events: Sequence[TimelineEvent]) -> list[Pha
     identified = _first_status(events, Status.IDENTIFIED)
     if identified is None and incident.cause:
         identified = _first(events, EventKind.RESOLVED)
+    # An incident an alert opened is 인지 when a person acknowledges it; a declared one, when
+    # it was declared.
+    detected = (
+        _first(events, EventKind.ACKNOWLEDGED) if incident.alert_source else incident.started_at
+    )
     marks = [
-        PhaseMark("report.phase.detected", incident.started_at),
+        PhaseMark("report.phase.detected", detected),
         PhaseMark("report.phase.diagnosis", _first(events, EventKind.DIAGNOSIS)),
         PhaseMark("report.phase.identified", identified),
         PhaseMark(
@@ -121,6 +126,15 @@ def executed_actions(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
     return [event for event in events if event.kind in kinds]
 
 
+def _mtta(events: Sequence[TimelineEvent], t: Catalogue) -> list[str]:
+    """인지까지 걸린 시간 (MTTA: from the first alert to the acknowledgement), when known."""
+    for event in events:
+        if event.kind == EventKind.ACKNOWLEDGED:
+            seconds = int((event.data or {}).get("mtta_s") or 0)
+            return [f"- {t('report.mtta')}: {fmt_short_duration(timedelta(seconds=seconds), t)}"]
+    return []
+
+
 def render_markdown(
     incident: Incident,
     events: Sequence[TimelineEvent],
@@ -161,7 +175,9 @@ def render_markdown(
         *_resolutions(events, t=t, zone=zone, started=started, mention=mention),
         f"- {t('report.impact')}: {u(incident.impact or none)}",
         f"- {t('report.severity')}: {severity}",
-        f"- {t('report.commander')}: {mention(incident.commander_id)}",
+        f"- {t('report.commander')}: "
+        + (mention(incident.commander_id) if incident.commander_id else t("card.awaiting_ack")),
+        *_mtta(events, t),
         "",
         f"### {t('report.timeline')}",
     ]

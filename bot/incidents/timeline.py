@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.diagnosis.scenarios import case_named
 from bot.incidents.vocabulary import EventKind
 from bot.messages import Catalogue
-from bot.text import clip, fmt_datetime, status_counts
+from bot.text import clip, fmt_datetime, fmt_short_duration, status_counts
 from probes.base import Msg
 from storage.models import TimelineEvent
 
@@ -70,6 +70,10 @@ def describe(
         params["action"] = _translated(t, "action", data["action"])
     if "scenario" in data:
         params["scenario"] = _translated(t, "scenario", data["scenario"])
+    if "source" in data:
+        params["source"] = _translated(t, "alert.source", data["source"])
+    if event.kind == EventKind.ACKNOWLEDGED:
+        params["mtta"] = fmt_short_duration(timedelta(seconds=int(data.get("mtta_s") or 0)), t)
     if event.kind == EventKind.DIAGNOSIS_RESULT:
         params["summary"] = diagnosis_verdict(data, t)
     if event.kind == EventKind.IMPACT_STARTED:

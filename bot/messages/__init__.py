@@ -11,11 +11,27 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from bot.messages import approvals, checks, console, diagnosis, incidents, remediations
+from bot.messages import (
+    alerts,
+    approvals,
+    checks,
+    console,
+    diagnosis,
+    incidents,
+    remediations,
+)
 from probes.base import Msg
 
 LOCALES = ("ko", "en")
-_MODULES: tuple[ModuleType, ...] = (incidents, checks, diagnosis, remediations, approvals, console)
+_MODULES: tuple[ModuleType, ...] = (
+    incidents,
+    checks,
+    diagnosis,
+    remediations,
+    approvals,
+    console,
+    alerts,
+)
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,11 @@ class ActionId(StrEnum):
     DIAGNOSE = "ailex.diagnose"
     DIAGNOSE_SELECT = "ailex.diagnose.select"
     JWT = "ailex.jwt"
+    # Alerts (SPEC 3.3): acknowledge an incident an alert opened; a triage-mode alert's
+    # decision (value: the alert's id).
+    ACK = "ailex.ack"
+    ALERT_DECLARE = "ailex.alert.declare"
+    ALERT_DISMISS = "ailex.alert.dismiss"
 
 
 class CallbackId(StrEnum):

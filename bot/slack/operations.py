@@ -125,8 +125,12 @@ class SlackOperations:
             try:
                 client.conversations_invite(channel=incident.channel_id, users=",".join(users))
             except SlackApiError as exc:
-                if slack_error(exc) not in _INVITE_DONE:
-                    raise
+                error = slack_error(exc)
+                if error not in _INVITE_DONE:
+                    if classify(exc).transient:
+                        raise
+                    # The channel is made; someone not invited can still join it.
+                    log.warning("could not invite %s to incident %s: %s", users, incident.id, error)
         return {"channel": incident.channel_id, "name": incident.channel_name}
 
     def _create(self, client: WebClient, incident: Incident, response_url: str | None) -> Incident:

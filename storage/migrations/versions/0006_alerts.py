@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text, nullable=False),
         sa.Column("level", sa.String(20), nullable=True),
         sa.Column("url", sa.Text, nullable=True),
-        sa.Column("details", JSONType(), nullable=False),
+        sa.Column("details", JSONType, nullable=False),
         sa.Column("scenario", sa.String(20), nullable=False),
         sa.Column("severity", sa.String(2), nullable=False),
         sa.Column("received_at", UTCDateTime(), nullable=False),
