@@ -403,7 +403,7 @@ class Alerts:
                     "error.alert_decided",
                     id=alert_id,
                     user=alert.decided_by or "",
-                    decision=self._t(f"alert.triage.{alert.triage}"),
+                    decision=self._t(f"alert.decision.{alert.triage}"),
                 )
             incident = None
             if declare:

@@ -27,7 +27,18 @@ def test_incidents_json_lists_every_incident_with_iso_times(
     listed = json.loads(capsys.readouterr().out)
     assert [i["id"] for i in listed] == [2, 1]
     first = listed[1]
-    assert set(first) == {"id", "severity", "status", "title", "channel", "started", "resolved"}
+    assert set(first) == {
+        "id",
+        "severity",
+        "status",
+        "title",
+        "channel",
+        "commander",
+        "started",
+        "resolved",
+    }
+    # SPEC 3.1: the commander is a Slack user id (the declarer, by default).
+    assert first["commander"] == "U_ALICE"
     assert (first["severity"], first["status"], first["title"], first["channel"]) == (
         "P1",
         "resolved",
