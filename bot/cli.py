@@ -272,7 +272,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.app import Role, create_app
     from bot.logs import configure_logging
-    from bot.server import serve_http, serve_socket_mode
+    from bot.server import ListenError, serve_http, serve_socket_mode
     from bot.slack.client import build_slack_client
     from bot.slack.doorbell import Doorbell
     from storage import Store
@@ -300,7 +300,21 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         assert settings.slack_app_token is not None
         log.info("AILEX incident bot: Socket Mode")
         try:
-            serve_socket_mode(build(), app_token=settings.slack_app_token.get_secret_value())
+            serve_socket_mode(
+                build(),
+                app_token=settings.slack_app_token.get_secret_value(),
+                host=args.host,
+                port=args.port,
+            )
+        except ListenError as exc:
+            from bot.messages import Catalogue
+
+            t = Catalogue(settings.locale)
+            print(
+                t("cli.cannot_listen", host=exc.host, port=exc.port, error=exc.reason),
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         except (SlackApiError, SlackClientError, OSError) as exc:
             from bot.logs import Redactor
             from bot.messages import Catalogue

@@ -1,15 +1,19 @@
-"""Serving the bot: HTTP (Bolt's /slack/events and /healthz, on gunicorn) or Socket Mode."""
+"""Serving the bot: HTTP (Bolt's /slack/events and /healthz, on gunicorn) or Socket Mode
+(Slack's requests over a WebSocket, and /healthz and the alert webhooks on a small threaded
+HTTP server beside it)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import signal
+import socketserver
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -22,6 +26,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 SWITCH_INTERVAL_S = 0.0005
 HEALTH_PATH = "/healthz"
+WEBHOOKS_PREFIX = "/webhooks/"
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -133,6 +138,94 @@ def serve_http(
     _Gunicorn().run()
 
 
+class ListenError(Exception):
+    """The port `ailex serve` was given cannot be listened on (taken, or not ours to bind)."""
+
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"{host}:{port}: {reason}")
+        self.host, self.port, self.reason = host, port, reason
+
+
+def socket_mode_wsgi_app(bot: Bot) -> WSGIApp:
+    """What the port serves in Socket Mode: /healthz and the alert webhooks, nothing else.
+
+    Slack's requests come down the WebSocket; the Bolt app of Socket Mode has no signing
+    secret and so checks no signature, and must never be reachable over HTTP."""
+    app = wsgi_app(bot)
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == HEALTH_PATH or path.startswith(WEBHOOKS_PREFIX):
+            return app(environ, start_response)
+        data = b'{"error": "not found"}'
+        start_response(
+            "404 Not Found",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+        )
+        return [data]
+
+    return application
+
+
+class _ServerHandler(ServerHandler):
+    """wsgiref's per-request handler, with an application's exception sent to the log
+    (whose formatter masks secrets) rather than printed raw on stderr."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        log.error("HTTP: the request failed", exc_info=exc_info)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """wsgiref's request handler without its stderr lines: a request line carries the query
+    string, and UptimeRobot's secret travels there. A request is logged at debug level by
+    method, path and status only; a client that stalls is dropped after `timeout`."""
+
+    timeout = 15
+
+    def handle(self) -> None:
+        # wsgiref's handle(), with the handler above and wsgi.multithread told the truth.
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline, self.request_version, self.command = "", "", ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _ServerHandler(
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]  # a socket file, as wsgiref passes it
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's back-pointer
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        log.debug("%s %s %s", self.command, path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # wsgiref's errors quote the raw request line (query string included): say only that.
+        log.debug("HTTP: a request could not be read")
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    """One thread a request, as gunicorn's gthread workers do; closing waits for them."""
+
+    daemon_threads = False
+    block_on_close = True
+
+
+def _listen(bot: Bot, host: str, port: int) -> _ThreadingWSGIServer:
+    try:
+        server = _ThreadingWSGIServer((host, port), _QuietHandler)
+    except OSError as exc:
+        raise ListenError(host, port, exc.strerror or str(exc)) from None
+    server.set_app(socket_mode_wsgi_app(bot))
+    return server
+
+
 # Slack's answers to apps.connections.open that mean the app-level token itself is wrong.
 _APP_TOKEN_REFUSALS = {
     "invalid_auth",
@@ -144,9 +237,10 @@ _APP_TOKEN_REFUSALS = {
 SOCKET_PING_INTERVAL_S = 5
 
 
-def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
-    """Run over Socket Mode: Slack's requests come down a WebSocket the bot opens. Ends on
-    SIGTERM or SIGINT after closing the connection and letting queued work finish."""
+def serve_socket_mode(bot: Bot, *, app_token: str, host: str, port: int) -> None:
+    """Run over Socket Mode: Slack's requests come down a WebSocket the bot opens, while
+    `host:port` serves /healthz and the alert webhooks (SPEC 6), which no WebSocket carries.
+    Ends on SIGTERM or SIGINT after closing both and letting queued work finish."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
     from slack_sdk.errors import SlackApiError
@@ -175,18 +269,29 @@ def serve_socket_mode(bot: Bot, *, app_token: str) -> None:
                 response = BoltResponse(status=200, body="")
             send_response(client, req, response, start)
 
+    # Bound first: a port that is taken stops start-up before Slack is called.
+    server = _listen(bot, host, port)
     handler = _Handler(bot.app, app_token, ping_interval=SOCKET_PING_INTERVAL_S)
     try:
         handler.connect()
     except SlackApiError as exc:
+        server.server_close()
         error = slack_error(exc)
         if error in _APP_TOKEN_REFUSALS:
             raise SettingsError(
                 "SLACK_APP_TOKEN", "setting.rejected_by_slack", error=error
             ) from None
         raise
+    except BaseException:
+        server.server_close()
+        raise
     bot.start()
+    listening = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    listening.start()
+    log.info("Socket Mode: HTTP on %s:%s (/healthz, /webhooks/*)", host, port)
     stopping.wait()
     log.info("Socket Mode: stopping")
+    server.shutdown()  # no new requests; those under way finish (server_close joins them)
+    server.server_close()
     handler.close()
     bot.close()

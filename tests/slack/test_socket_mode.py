@@ -1,11 +1,13 @@
 """`ailex serve` in Socket Mode as a user runs it: a real process, SLACK_APP_TOKEN set, no
-signing secret, talking to a fake Web API and a fake Socket Mode WebSocket server."""
+signing secret, talking to a fake Web API and a fake Socket Mode WebSocket server, and
+listening on `--port` for /healthz and the alert webhooks (SPEC 6)."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from storage import Store, incidents
@@ -24,6 +27,16 @@ CONNECT_TIMEOUT_S = 60
 ACK_TIMEOUT_S = 20
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_args(port: int) -> list[str]:
+    return [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
 @dataclass
 class Served:
     process: subprocess.Popen[bytes]
@@ -31,6 +44,11 @@ class Served:
     socket_mode: FakeSocketMode
     store_url: str
     log: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -73,9 +91,10 @@ def served(tmp_path: Path, clean_env: dict[str, str]) -> Iterator[Served]:
             "AILEX_DATABASE_URL": store_url,
         }
         log = tmp_path / "serve.log"
+        port = _free_port()
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve"],
+                _serve_args(port),
                 env=env,
                 cwd=tmp_path,
                 stdin=subprocess.DEVNULL,
@@ -83,7 +102,7 @@ def served(tmp_path: Path, clean_env: dict[str, str]) -> Iterator[Served]:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        served = Served(process, slack, socket_mode, store_url, log)
+        served = Served(process, slack, socket_mode, store_url, log, port)
         try:
             try:
                 socket_mode.wait_connected(timeout=CONNECT_TIMEOUT_S)
@@ -105,7 +124,19 @@ def served(tmp_path: Path, clean_env: dict[str, str]) -> Iterator[Served]:
 def _serve_once(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run `ailex serve` to its end (it is expected to stop on its own)."""
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        _serve_args(_free_port()),
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _serve_on(port: int, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _serve_args(port),
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
@@ -131,6 +162,72 @@ def test_socket_mode_connects_with_the_app_token_and_no_signing_secret(served: S
     # The connection used the one-time URL that apps.connections.open handed out.
     assert link.ticket and not served.socket_mode.refused
     assert served.process.poll() is None
+
+
+def test_socket_mode_listens_on_the_port_for_healthz_and_nothing_of_slack(
+    served: Served,
+) -> None:
+    """SPEC 6: in Socket Mode `--port` still serves /healthz (and the alert webhooks). Slack's
+    own path is not served there: the Socket Mode app checks no signature, so an HTTP request
+    to it would be an unsigned command."""
+    health = httpx.get(f"{served.url}/healthz", timeout=10)
+    assert health.status_code == 200 and health.json() == {"ok": True}
+    assert httpx.head(f"{served.url}/healthz", timeout=10).status_code == 200
+
+    # Several at once: the server takes requests on threads, the bot shared between them.
+    with httpx.Client(timeout=10) as client:
+        answers = [client.get(f"{served.url}/healthz") for _ in range(5)]
+    assert {a.status_code for a in answers} == {200}
+
+    form = {
+        "command": "/ailex",
+        "text": "incident start P1 서명 없는 요청",
+        "user_id": "U_ALICE",
+        "channel_id": "C_OPS",
+        "trigger_id": "sm-unsigned",
+    }
+    unsigned = httpx.post(f"{served.url}/slack/events", data=form, timeout=10)
+    assert unsigned.status_code == 404
+    assert httpx.get(f"{served.url}/?secret=hunter2-query", timeout=10).status_code == 404
+    assert _recorded(served.store_url) == []
+    assert not served.slack.calls("conversations.create")
+    # The query string (UptimeRobot's secret travels there) is never logged.
+    assert "hunter2-query" not in served.output()
+    assert served.process.poll() is None
+
+    # SIGTERM stops the listener with the rest.
+    os.killpg(served.process.pid, signal.SIGTERM)
+    assert served.process.wait(timeout=30) == 0, served.output()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{served.url}/healthz", timeout=5)
+
+
+def test_socket_mode_on_a_taken_port_stops_naming_it(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    with (
+        FakeSlack() as slack,
+        FakeSocketMode() as socket_mode,
+        socket.socket() as taken,
+    ):
+        slack.socket_mode(socket_mode)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        env = {
+            **clean_env,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_URL": f"{slack.url}/api/",
+            "AILEX_DATABASE_URL": f"sqlite:///{tmp_path / 'socket.db'}",
+        }
+        result = _serve_on(port, env, tmp_path)
+        assert result.returncode == 1, result.stderr
+        lines = [line for line in result.stderr.strip().splitlines() if line.startswith("ailex:")]
+        assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+        assert "Traceback" not in result.stderr
+        # Stopped before Slack was called: no connection opened for a bot that cannot serve.
+        assert not slack.calls("apps.connections.open") and not socket_mode.links
 
 
 def test_socket_mode_commands_are_acknowledged_recorded_and_carried_out(served: Served) -> None:
