@@ -59,6 +59,8 @@ Reply = Callable[..., Any]
 DELIVERY_MEMORY = timedelta(days=1)
 PRUNE_INTERVAL_S = 300
 HOUSEKEEPING_TICK_S = 10
+# A doorbell ring that names a stored alert to handle rather than a queue to send.
+ALERT_RING = "alert!"
 
 
 class Core:
@@ -124,6 +126,7 @@ class Core:
             incidents=self.incidents,
             diagnoses=self.diagnoses,
             spawn=self.spawn,
+            stored=self._alert_stored,
         )
         AlertOperations(
             store=store,
@@ -153,6 +156,23 @@ class Core:
         with self._inflight_lock:
             self._inflight += 1
         return self._work.submit(run)
+
+    def _alert_stored(self, alert_id: int) -> None:
+        """Have a stored alert handled after its answer: by the outbox process when this is a
+        request worker of `ailex serve` (its CPU is the answers'), else here."""
+        if self.role == "worker" and self._doorbell is not None:
+            self._doorbell.ring(f"{ALERT_RING}{alert_id}")
+            return
+        self.spawn(self.alerts.handle, alert_id)
+
+    def _on_ring(self, name: str) -> None:
+        """A worker rang the outbox process: a queue to send, or an alert to handle."""
+        if name.startswith(ALERT_RING):
+            alert_id = name[len(ALERT_RING) :]
+            if alert_id.isdigit():
+                self.spawn(self.alerts.handle, int(alert_id))
+            return
+        self.sender.kick(name)
 
     def busy(self) -> bool:
         """Whether work spawned after an acknowledgement is still running or queued."""
@@ -330,7 +350,7 @@ class Core:
         self.approvals.recover()
         self.sender.start()
         if self.role == "outbox" and self._doorbell is not None:
-            self._doorbell.listen(self.sender.kick, self._stop)
+            self._doorbell.listen(self._on_ring, self._stop)
         if self._maintenance is None:
             self._maintenance = threading.Thread(
                 target=self._housekeeping, name="ailex-housekeeping", daemon=True

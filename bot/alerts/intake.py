@@ -92,6 +92,7 @@ class Alerts:
         incidents: Incidents,
         diagnoses: Diagnoses,
         spawn: Callable[..., Any],
+        stored: Callable[[int], None] | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -100,6 +101,8 @@ class Alerts:
         self._incidents = incidents
         self._diagnoses = diagnoses
         self._spawn = spawn
+        # How a stored alert gets handled once answered (by default: on a worker thread here).
+        self._stored = stored or (lambda alert_id: spawn(self.handle, alert_id))
         self._t = Catalogue(settings.locale)
         self.secrets = Secrets(
             uptimerobot=settings.secret("uptimerobot_secret"),
@@ -153,7 +156,7 @@ class Alerts:
             )
         if alert_id is None:
             return Answer(200, reason="repeated delivery")
-        self._spawn(self.handle, alert_id)
+        self._stored(alert_id)
         return Answer(202, alert_id=alert_id)
 
     # -- handling -----------------------------------------------------------------------------

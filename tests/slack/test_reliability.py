@@ -320,7 +320,9 @@ def test_a_console_sharing_the_store_never_takes_the_real_slacks_messages(make_b
 
 
 def test_every_outbox_operation_has_one_name_and_its_code():
-    """What a flow may enqueue is an `Operation`; each one has its Slack code, once."""
+    """What a flow may enqueue is an `Operation`; each one has its Slack code, once (the
+    incident flows' in bot/slack/operations.py, the alerts' in bot/alerts/slack.py)."""
+    from bot.alerts.slack import AlertOperations
     from bot.slack.operations import SlackOperations
     from bot.slack.outbox import Operation
 
@@ -334,5 +336,9 @@ def test_every_outbox_operation_has_one_name_and_its_code():
 
     registry = Registry()
     SlackOperations(store=None, renderer=None, clock=None, approvers=[]).register(registry)  # type: ignore[arg-type]
+    AlertOperations(store=None, renderer=None, alerts=None, alert_channel=None, oncall=[]).register(  # type: ignore[arg-type]
+        registry
+    )
+    assert len(registry.ops) == len(set(registry.ops))
     assert all(isinstance(op, Operation) for op in registry.ops)
     assert sorted(registry.ops) == sorted(Operation)
