@@ -61,6 +61,7 @@ PRUNE_INTERVAL_S = 300
 HOUSEKEEPING_TICK_S = 10
 # A doorbell ring that names a stored alert to handle rather than a queue to send.
 ALERT_RING = "alert!"
+ALERT_POLL_S = 1.0
 
 
 class Core:
@@ -137,6 +138,7 @@ class Core:
         ).register(self.sender)
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
+        self._alert_poll: threading.Thread | None = None
         self._inflight = 0
         self._inflight_lock = threading.Lock()
 
@@ -356,6 +358,20 @@ class Core:
                 target=self._housekeeping, name="ailex-housekeeping", daemon=True
             )
             self._maintenance.start()
+        if self.role == "outbox" and self._alert_poll is None:
+            # The workers' rings are datagrams: one lost (or sent before this process
+            # listened) must not leave an alert waiting for housekeeping's next round.
+            self._alert_poll = threading.Thread(
+                target=self._poll_alerts, name="ailex-alerts", daemon=True
+            )
+            self._alert_poll.start()
+
+    def _poll_alerts(self) -> None:
+        while not self._stop.wait(ALERT_POLL_S):
+            try:
+                self.alerts.handle_orphans(older_than=timedelta(0))
+            except Exception:
+                log.exception("alerts: handling unhandled alerts failed; will try again")
 
     def _housekeeping(self) -> None:
         last_prune = 0.0

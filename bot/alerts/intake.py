@@ -180,10 +180,11 @@ class Alerts:
         self._after(after)
         return True
 
-    def handle_orphans(self) -> int:
-        """Handle alerts a replica stored but did not live to handle; how many."""
+    def handle_orphans(self, older_than: timedelta = ORPHAN_AFTER) -> int:
+        """Handle alerts stored `older_than` ago and not handled yet (a replica died, or its
+        ring to the outbox process was lost); how many this call handled."""
         with self._store.read() as session:
-            ids = rows.unhandled(session, before=self._clock() - ORPHAN_AFTER)
+            ids = rows.unhandled(session, before=self._clock() - older_than)
         return sum(1 for alert_id in ids if self.handle(alert_id))
 
     def _firing(self, session: Session, alert: Alert, now: datetime, after: _After) -> None:
