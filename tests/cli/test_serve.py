@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from storage import Store, approvals
+from tests.fakes import alert_senders as send
 from tests.fakes.base import Response
 from tests.fakes.slack import TOKEN, FakeSlack
 from tests.harness import SIGNING_SECRET, sign
@@ -42,6 +43,9 @@ def serve(tmp_path, clean_env, slack):
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": f"{slack.url}/api/",
         "AILEX_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "AILEX_UPTIMEROBOT_SECRET": send.UPTIMEROBOT_SECRET,
+        "AILEX_SITE_URL": "http://127.0.0.1:9",
+        "AILEX_PROBE_TIMEOUT": "1",
     }
     process = subprocess.Popen(
         [
@@ -111,6 +115,28 @@ def test_serve_answers_healthz_and_signed_commands(serve, slack):
     slack.wait_for(lambda: slack.channels and slack.all_posts())
     (channel,) = slack.channels.values()
     assert channel["name"].endswith("-서버-다운")
+
+
+def test_a_webhook_is_answered_by_a_worker_and_handled_by_the_outbox_process(serve, slack):
+    """The production path: a request worker stores the alert and answers; the outbox process
+    (rung by the doorbell) opens the incident, posts its card and its diagnosis."""
+    url, _, _ = serve
+    delivery = send.uptimerobot(alert_type="1", name="ailex.app")
+    answer = httpx.post(
+        f"{url}{delivery.url_path}", content=delivery.body, headers=delivery.headers, timeout=10
+    )
+    assert answer.status_code == 202, answer.text
+    again = httpx.post(
+        f"{url}{delivery.url_path}", content=delivery.body, headers=delivery.headers, timeout=10
+    )
+    assert again.status_code == 200
+    slack.wait_for(lambda: slack.channels)
+    (channel,) = slack.channels
+    posts = slack.wait_for(
+        lambda: (found := slack.posts(channel)) and len(found) >= 2 and found, timeout=15
+    )
+    assert "UptimeRobot: ailex.app 다운" in posts[0]["text"]
+    assert any("ailex.ack" in json.dumps(p["blocks"]) for p in posts)
 
 
 def test_sigterm_stops_every_process_without_a_traceback(serve, slack):

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from storage import Store, incidents
+from tests.fakes import alert_senders as send
 from tests.fakes.slack import TOKEN, FakeSlack
 from tests.fakes.socket_mode import APP_TOKEN, FakeSocketMode
 
@@ -89,6 +90,9 @@ def served(tmp_path: Path, clean_env: dict[str, str]) -> Iterator[Served]:
             "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": f"{slack.url}/api/",
             "AILEX_DATABASE_URL": store_url,
+            "AILEX_UPTIMEROBOT_SECRET": send.UPTIMEROBOT_SECRET,
+            "AILEX_SITE_URL": "http://127.0.0.1:9",
+            "AILEX_PROBE_TIMEOUT": "1",
         }
         log = tmp_path / "serve.log"
         port = _free_port()
@@ -200,6 +204,24 @@ def test_socket_mode_listens_on_the_port_for_healthz_and_nothing_of_slack(
     assert served.process.wait(timeout=30) == 0, served.output()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{served.url}/healthz", timeout=5)
+
+
+def test_socket_mode_takes_alert_webhooks_on_the_port(served: Served) -> None:
+    """SPEC 6: in Socket Mode a webhook still opens an incident, card and all; the secret in
+    its query string is never logged."""
+    delivery = send.uptimerobot(alert_type="1", name="ailex.app")
+    answer = httpx.post(
+        f"{served.url}{delivery.url_path}", content=delivery.body, headers=delivery.headers
+    )
+    assert answer.status_code == 202, answer.text
+    wrong = send.uptimerobot(alert_type="1", secret="not-the-secret", at=send.DEFAULT_AT)
+    assert httpx.post(f"{served.url}{wrong.url_path}", content=wrong.body).status_code == 401
+    slack = served.slack
+    slack.wait_for(lambda: slack.channels)
+    (channel,) = slack.channels
+    slack.wait_for(lambda: slack.posts(channel), timeout=15)
+    assert "UptimeRobot: ailex.app 다운" in slack.posts(channel)[0]["text"]
+    assert send.UPTIMEROBOT_SECRET not in served.output()
 
 
 def test_socket_mode_on_a_taken_port_stops_naming_it(
