@@ -816,3 +816,37 @@ def test_the_uptimerobot_secret_is_stored_nowhere(alerting, clock, store_url):
         assert secret not in (event.text or "") and secret not in json.dumps(event.data)
     assert secret not in _everything_stored(bot)
     assert secret not in json.dumps([r.body.decode("utf-8", "replace") for r in bot.slack.requests])
+
+
+# -- times at the edge of the calendar ---------------------------------------------------------
+_EDGE_TIMES = ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"]
+
+
+@pytest.mark.parametrize("stamp", _EDGE_TIMES)
+def test_an_event_time_past_the_calendar_in_utc_is_stored_not_a_500(alerting, clock, stamp):
+    """A readable ISO time whose UTC form falls outside years 1 to 9999 is no time at all."""
+    bot = alerting()
+    event = send.sentry_event_alert(at=clock())
+    body = event.body.replace(
+        json.dumps(json.loads(event.body)["data"]["event"]["datetime"]).encode(),
+        json.dumps(stamp).encode(),
+    )
+    assert stamp.encode() in body
+    answer = deliver(bot, send.resigned(replace(event, body=body), send.SENTRY_SECRET))
+    assert answer.status_code == 202, answer.text
+    metric = send.sentry_metric_alert(at=clock())
+    payload = json.loads(metric.body)
+    payload["data"]["metric_alert"]["date_started"] = stamp
+    delivery = send.sentry_raw(json.dumps(payload).encode(), resource="metric_alert", at=clock())
+    assert deliver(bot, delivery).status_code == 202
+    run = send.github_workflow_run("failure")
+    payload = json.loads(run.body)
+    payload["workflow_run"]["updated_at"] = stamp
+    assert (
+        deliver(
+            bot, send.github_raw(json.dumps(payload).encode(), event="workflow_run")
+        ).status_code
+        == 202
+    )
+    bot.settle()
+    assert len(bot.core.alerts.list_all()) == 3
