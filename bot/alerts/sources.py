@@ -196,7 +196,12 @@ def _iso(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        # An offset can push year 1 or 9999 past the calendar in UTC, where the store keeps it.
+        return aware.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _body_digest(body: bytes) -> str:
