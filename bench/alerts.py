@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import os
@@ -39,12 +37,11 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import httpx
@@ -55,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 from bench.ack_latency import free_port, percentile  # noqa: E402
 from bot.diagnosis.blocks import PENDING_EMOJI  # noqa: E402
 from bot.messages import Catalogue  # noqa: E402
+from tests.fakes import alert_senders as send  # noqa: E402
 from tests.fakes.base import FakeServer, Recorded, Response  # noqa: E402
 from tests.fakes.dns_server import FakeDNS  # noqa: E402
 from tests.fakes.slack import TOKEN, FakeSlack  # noqa: E402
@@ -73,7 +71,7 @@ WORKFLOW = "deploy.yml"
 SOURCES = ("uptimerobot", "sentry", "vercel", "github")
 
 
-# --- deliveries, as each service sends them --------------------------------------------------
+# --- deliveries, as each service sends them (tests/fakes/alert_senders.py) ---------------
 
 
 @dataclass(frozen=True)
@@ -84,33 +82,24 @@ class Delivery:
     headers: dict[str, str]
 
 
-def _json(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+def _as(source: str, built: send.Delivery) -> Delivery:
+    return Delivery(source, built.url_path, built.body, built.headers)
 
 
-def _hex(secret: str, body: bytes, digest: Callable[..., Any]) -> str:
-    return hmac.new(secret.encode(), body, digest).hexdigest()
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def uptimerobot(
     n: int, *, monitor_id: str, alert_type: str = "1", name: str = "ailex.app"
 ) -> Delivery:
-    """A webhook alert contact's POST with "send as JSON": the `*placeholders*` filled in,
-    every value a string; the secret in the URL's query (the contact is not signed)."""
-    values = {
-        "monitorID": monitor_id,
-        "monitorURL": "https://ailex.app",
-        "monitorFriendlyName": name,
-        "alertType": alert_type,
-        "alertTypeFriendlyName": {"1": "Down", "2": "Up"}.get(alert_type, ""),
-        "alertDetails": "HTTP 502 - Bad Gateway" if alert_type == "1" else "HTTP 200 - OK",
-        "alertDuration": "0",
-        # The delivery's identity is monitor, type and time: distinct seconds, distinct alerts.
-        "alertDateTime": str(int(time.time()) - 100_000 + n),
-    }
-    query = urlencode({"secret": UPTIMEROBOT_SECRET})
-    headers = {"Content-Type": "application/json", "User-Agent": "UptimeRobot/1.0"}
-    return Delivery("uptimerobot", f"/webhooks/uptimerobot?{query}", _json(values), headers)
+    """A webhook alert contact's POST; its identity is monitor, type and time, so distinct
+    seconds make distinct alerts."""
+    at = _now() - timedelta(seconds=100_000 - n)
+    built = send.uptimerobot(
+        alert_type=alert_type, monitor_id=monitor_id, name=name, at=at, secret=UPTIMEROBOT_SECRET
+    )
+    return _as("uptimerobot", built)
 
 
 SENTRY_TITLES = (
@@ -122,107 +111,44 @@ SENTRY_TITLES = (
 
 
 def sentry(n: int) -> Delivery:
-    """An issue alert rule firing (`event_alert`), signed over the raw body; a fresh
-    Request-ID (the delivery id) and the current Sentry-Hook-Timestamp."""
+    """An issue alert rule firing, with a fresh Request-ID and the current timestamp."""
     title, culprit = SENTRY_TITLES[n % len(SENTRY_TITLES)]
-    issue_id, event_id = str(4_500_000_000 + n % len(SENTRY_TITLES)), uuid.uuid4().hex
-    payload = {
-        "action": "triggered",
-        "installation": {"uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"},
-        "data": {
-            "event": {
-                "event_id": event_id,
-                "issue_id": issue_id,
-                "title": title,
-                "culprit": culprit,
-                "level": "error",
-                "platform": "javascript",
-                "project": 4501234,
-                "web_url": f"https://ailex.sentry.io/issues/{issue_id}/events/{event_id}/",
-                "issue_url": f"https://sentry.io/api/0/issues/{issue_id}/",
-            },
-            "triggered_rule": "Production errors",
-            "issue_alert": {"title": "Production errors", "settings": []},
-        },
-        "actor": {"type": "application", "id": "sentry", "name": "Sentry"},
-    }
-    body = _json(payload)
-    headers = {
-        "Content-Type": "application/json",
-        "Request-ID": str(uuid.uuid4()),
-        "Sentry-Hook-Resource": "event_alert",
-        "Sentry-Hook-Timestamp": str(int(time.time())),
-        "Sentry-Hook-Signature": _hex(SENTRY_SECRET, body, hashlib.sha256),
-    }
-    return Delivery("sentry", "/webhooks/sentry", body, headers)
+    built = send.sentry_event_alert(
+        title=title,
+        culprit=culprit,
+        issue_id=str(4_500_000_000 + n % len(SENTRY_TITLES)),
+        event_id=uuid.uuid4().hex,
+        at=_now(),
+        secret=SENTRY_SECRET,
+        request_id=str(uuid.uuid4()),
+    )
+    return _as("sentry", built)
 
 
 def vercel(n: int) -> Delivery:
-    """A production deployment that failed (`deployment.error`), its `id` the delivery id."""
-    deployment = f"dpl_bench{n:08d}"
-    payload = {
-        "type": "deployment.error",
-        "id": f"whd_{uuid.uuid4().hex}",
-        "createdAt": int(time.time() * 1000),
-        "region": "icn1",
-        "payload": {
-            "team": {"id": "team_ailex"},
-            "user": {"id": "usr_0001"},
-            "deployment": {
-                "id": deployment,
-                "url": f"ailex-{n}-ailex.vercel.app",
-                "name": "ailex",
-                "meta": {"githubCommitRef": "main"},
-            },
-            "links": {
-                "deployment": f"https://vercel.com/ailex/ailex/{deployment}",
-                "project": "https://vercel.com/ailex/ailex",
-            },
-            "name": "ailex",
-            "project": {"id": "prj_ailex0001"},
-            "target": "production",
-            "url": f"ailex-{n}-ailex.vercel.app",
-        },
-    }
-    body = _json(payload)
-    headers = {
-        "Content-Type": "application/json",
-        "x-vercel-signature": _hex(VERCEL_SECRET, body, hashlib.sha1),
-    }
-    return Delivery("vercel", "/webhooks/vercel", body, headers)
+    """A production deployment that failed, its `id` the delivery id."""
+    built = send.vercel_deployment(
+        "deployment.error",
+        deployment_id=f"dpl_bench{n:08d}",
+        secret=VERCEL_SECRET,
+        delivery_id=f"whd_{uuid.uuid4().hex}",
+        at=_now(),
+    )
+    return _as("vercel", built)
 
 
 def github(n: int) -> Delivery:
     """A `workflow_run` of the deploy workflow completed with `failure`."""
-    run_id = 9_000_000_000 + n
-    payload = {
-        "action": "completed",
-        "workflow_run": {
-            "id": run_id,
-            "name": "Deploy",
-            "path": f".github/workflows/{WORKFLOW}",
-            "head_branch": "main",
-            "head_sha": hashlib.sha1(str(n).encode()).hexdigest(),
-            "run_number": n,
-            "run_attempt": 1,
-            "event": "push",
-            "status": "completed",
-            "conclusion": "failure",
-            "html_url": f"https://github.com/cheesom-max/AILEX/actions/runs/{run_id}",
-        },
-        "workflow": {"id": 87654321, "name": "Deploy", "path": f".github/workflows/{WORKFLOW}"},
-        "repository": {"id": 123456789, "full_name": "cheesom-max/AILEX"},
-        "sender": {"login": "cheesom-max", "type": "User"},
-    }
-    body = _json(payload)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/5a1b2c3",
-        "X-GitHub-Event": "workflow_run",
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": "sha256=" + _hex(GITHUB_SECRET, body, hashlib.sha256),
-    }
-    return Delivery("github", "/webhooks/github", body, headers)
+    built = send.github_workflow_run(
+        "failure",
+        path=f".github/workflows/{WORKFLOW}",
+        run_id=9_000_000_000 + n,
+        run_number=n,
+        secret=GITHUB_SECRET,
+        delivery=str(uuid.uuid4()),
+        at=_now(),
+    )
+    return _as("github", built)
 
 
 def mix(count: int, start: int) -> list[Delivery]:
