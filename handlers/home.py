@@ -84,5 +84,3 @@ def register(app: App, core: Core) -> None:
         )
         ack(response_action="update", view=notice_modal(core.t, text))
         core.spawn(core.publish_home, actor.user_id)
-
-

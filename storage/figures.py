@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Alert, DiagnosisRun, Incident, TimelineEvent
@@ -19,7 +19,7 @@ def counted_incidents(session: Session, *, since: datetime, until: datetime) -> 
     """The incidents statistics count: started in [since, until], oldest first.
 
     The one place that chooses them: drill incidents (issue 14) are to be left out here."""
-    query: Select[tuple[Incident]] = (
+    query = (
         select(Incident)
         .where(Incident.started_at >= since, Incident.started_at <= until)
         .order_by(Incident.started_at, Incident.id)

@@ -60,10 +60,8 @@ def korean_font() -> str | None:
             return path
     # Fonts installed after matplotlib cached its list, or under other names.
     for path in font_manager.findSystemFonts():
-        lowered = path.lower()
-        if any(hint in lowered for hint in ("nanum", "cjk", "kr", "hangul", "gothic", "un")):
-            if has_hangul(path):
-                return path
+        if has_hangul(path):
+            return path
     return None
 
 
@@ -72,13 +70,14 @@ def render_png(
     t: Catalogue,
     *,
     days: int,
-    font_path: str | None | bool = True,
+    font_path: str | bool | None = True,
 ) -> bytes:
     """The chart as PNG bytes, WIDTH_PX x HEIGHT_PX. `font_path`: True finds a Korean font
     on this machine; a path uses that font; None (no Korean font) labels in English."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
 
     with _lock:
         path = korean_font() if font_path is True else font_path or None
@@ -107,7 +106,7 @@ def render_png(
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         axes.set_xticks(positions, names)
         axes.set_ylim(0, max([*bottom, 1]) * 1.2)
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel(labels("stats.chart.week"), fontproperties=font)
         axes.set_ylabel(labels("stats.chart.count"), fontproperties=font)
         axes.set_title(labels("stats.chart.title", days=days), fontproperties=font)

@@ -68,7 +68,9 @@ class Evidence:
         self._sender.kick(queue)
 
     def _payload_figures(self, payload: dict[str, Any]) -> Figures:
-        return self.figures(days=int(payload["days"]), until=datetime.fromisoformat(payload["until"]))
+        return self.figures(
+            days=int(payload["days"]), until=datetime.fromisoformat(payload["until"])
+        )
 
     def post_stats(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any]:
         """The figures as a message in the channel `/ailex stats` was typed in."""
@@ -150,5 +152,3 @@ class Evidence:
         if not fits(view):
             view = build(max_incidents=5, max_followups=5)
         return view
-
-

@@ -56,7 +56,9 @@ def test_manifest_subscribes_only_to_the_event_the_bot_handles_and_enables_the_h
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
     # The bot handles it: opening the home tab publishes it.
     bot.slack.add_user("U_HOME", "home")
-    assert bot.event({"type": "app_home_opened", "user": "U_HOME", "tab": "home"}).status_code == 200
+    assert (
+        bot.event({"type": "app_home_opened", "user": "U_HOME", "tab": "home"}).status_code == 200
+    )
     bot.settle()
     assert bot.slack.home_view("U_HOME") is not None
 
