@@ -33,6 +33,9 @@ from bot.approvals.engine import AlreadyPending, Approvals
 from bot.clock import Clock, utc_now
 from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
 from bot.errors import Duplicate, UserError
+from bot.evidence.home import FollowupItem
+from bot.evidence.slack import Evidence
+from bot.evidence.stats import Figures
 from bot.incidents.blocks import Renderer
 from bot.incidents.flows import Actor, Incidents, take
 from bot.incidents.live import Live, live_state
@@ -136,6 +139,10 @@ class Core:
             alert_channel=settings.alert_channel,
             oncall=settings.oncall,
         ).register(self.sender)
+        self.evidence = Evidence(
+            store=store, sender=self.sender, clock=clock, t=self.t, zone=self.zone
+        )
+        self.evidence.register(self.sender)
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
         self._alert_poll: threading.Thread | None = None
@@ -212,6 +219,26 @@ class Core:
         from bot.diagnosis.contacts import contacts_message
 
         return contacts_message(self.settings, self.t, self.loop)
+
+    # -- evidence and figures (SPEC 9): bot/evidence/ --------------------------------------
+    def stats(self, days: int) -> Figures:
+        """The statistics of the last `days` days."""
+        return self.evidence.figures(days=days)
+
+    def post_stats(self, *, channel_id: str, days: int) -> None:
+        """Owe the channel the last `days` days' figures and their chart."""
+        self.evidence.owe_stats(channel_id=channel_id, days=days)
+
+    def open_followups(self, user_id: str) -> list[FollowupItem]:
+        """The viewer's open follow-ups for the home tab. Follow-ups (issue 12) are not
+        built yet: none, until they are wired here."""
+        return []
+
+    def publish_home(self, user_id: str) -> bool:
+        """Publish the viewer's App Home tab; True when Slack took it."""
+        return self.evidence.publish_home(
+            self.client, user_id=user_id, followups=self.open_followups(user_id)
+        )
 
     # -- flows the edges start: a command, a button and a form ask for the same thing ------
     def incident_here(self, actor: Actor) -> Incident:

@@ -156,6 +156,12 @@ def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
 
     alerts = commands.add_parser("alerts", help=t("cli.args.alerts"), t=t)
     alerts.add_argument("--json", action="store_true", help=t("cli.args.json"))
+
+    stats = commands.add_parser("stats", help=t("cli.args.stats"), t=t)
+    # Read as text and checked by the command: a bad value is one line, not argparse's two.
+    stats.add_argument("--days", default="30", metavar=number, help=t("cli.args.days"))
+    stats.add_argument("--json", action="store_true", help=t("cli.args.json"))
+    stats.add_argument("--png", metavar=t("cli.args.file"), help=t("cli.args.png"))
     return parser
 
 
@@ -180,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(settings, args.incident_id)
         if args.command == "alerts":
             return _alerts(settings, as_json=args.json)
+        if args.command == "stats":
+            return _stats(settings, days=args.days, as_json=args.json, png=args.png)
         return _incidents(settings, as_json=args.json)
     except SettingsError as error:
         for line in _settings_lines(error):
@@ -477,6 +485,42 @@ def _alerts(settings: Settings, *, as_json: bool) -> int:
         return EXIT_OK
     finally:
         store.dispose()
+
+
+def _stats(settings: Settings, *, days: str, as_json: bool, png: str | None) -> int:
+    """`ailex stats [--days 30] [--json] [--png FILE]` (SPEC 9)."""
+    from bot.clock import utc_now
+    from bot.evidence.blocks import text_report
+    from bot.evidence.stats import compute
+    from bot.messages import Catalogue
+
+    t = Catalogue(settings.locale)
+    text = days.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1 or len(text) > 6:
+        print(t("cli.stats.bad_days", value=days[:40]), file=sys.stderr)
+        return EXIT_USAGE
+    store = _open_store(settings)
+    try:
+        with store.read() as session:
+            figures = compute(session, days=int(text), until=utc_now())
+    finally:
+        store.dispose()
+    if png:
+        from bot.evidence.chart import render_png
+
+        try:
+            with open(png, "wb") as out:
+                out.write(render_png(figures.weeks(settings.zone), t, days=figures.days))
+        except OSError as exc:
+            print(t("cli.stats.png_failed", path=png, error=exc.strerror or exc), file=sys.stderr)
+            return EXIT_FAILED
+    if as_json:
+        print(json.dumps(figures.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(text_report(figures, t, settings.zone))
+        if png:
+            print(t("cli.stats.png_written", path=png))
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from bot.app import Core
 
 def register_all(app: App, core: Core) -> None:
     """Attach every listener of the bot to a Bolt app."""
-    from handlers import buttons, commands, edge, errors, modals
+    from handlers import buttons, commands, edge, errors, home, modals
 
     errors.register(app, core)
     edge.register(app)
@@ -15,3 +15,4 @@ def register_all(app: App, core: Core) -> None:
     buttons.register(app, core)
     modals.register(app, core)
     modals.register_forms(app, core)
+    home.register(app, core)

@@ -206,6 +206,12 @@ def _remediate(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respon
         ack()
 
 
+def _stats(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    days = int(cmd.args[0])
+    core.post_stats(channel_id=actor.channel_id, days=days)
+    ephemeral(ack, core.t("stats.ack", days=days))
+
+
 HANDLERS: dict[Name, Handler] = {
     Name.HELP: _help,
     Name.INCIDENT_START: _incident_start,
@@ -222,4 +228,5 @@ HANDLERS: dict[Name, Handler] = {
     Name.STARTED: _started,
     Name.CONTACTS: _contacts,
     Name.ACK: _ack,
+    Name.STATS: _stats,
 }

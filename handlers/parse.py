@@ -27,6 +27,7 @@ class Name(StrEnum):
     STARTED = "started"
     CONTACTS = "contacts"
     ACK = "ack"
+    STATS = "stats"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ _WORDS: dict[str, str] = {
     "started": "started", "발생": "started", "발생일시": "started", "발생시각": "started",
     "contacts": "contacts", "연락처": "contacts",
     "ack": "ack", "acknowledge": "ack", "인지": "ack",
+    "stats": "stats", "통계": "stats",
 }  # fmt: skip
 _INCIDENT_WORDS = {
     "start": "start", "declare": "start", "시작": "start", "선언": "start",
@@ -171,8 +173,25 @@ def parse(text: str | None) -> Command:
     if word == "ack":
         _no_more(rest, "ack")
         return Command(Name.ACK)
+    if word == "stats":
+        return _stats(rest)
     _no_more(rest, "contacts")
     return Command(Name.CONTACTS)
+
+
+# `/ailex stats` periods (SPEC 3.3): the words and the days they mean.
+STATS_PERIODS = {"7d": 7, "30d": 30, "90d": 90, "7일": 7, "30일": 30, "90일": 90}
+DEFAULT_STATS_DAYS = 30
+
+
+def _stats(rest: str) -> Command:
+    """`stats`, or `stats 7d|30d|90d`."""
+    if not rest:
+        return Command(Name.STATS, args=(str(DEFAULT_STATS_DAYS),))
+    days = STATS_PERIODS.get(rest.lower())
+    if days is None:
+        raise ParseError("stats_period", "stats", value=rest[:40])
+    return Command(Name.STATS, args=(str(days),))
 
 
 def _status(rest: str) -> Command:

@@ -228,6 +228,21 @@ class BotHarness:
         }
         return self.interactive(payload)
 
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """Deliver an Events API event (`event_callback`) as Slack would, signed JSON."""
+        body = {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": {"event_ts": str(time.time()), **event},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+        }
+        return self.post(json.dumps(body).encode(), "application/json", **kwargs)
+
     def _trigger(self, user: str, trigger_id: str | None) -> str:
         """A trigger_id Slack gives out with a request of `user` (views.open takes it once)."""
         trigger = trigger_id or f"trigger-{next(self._triggers)}-{uuid.uuid4().hex[:6]}"

@@ -42,6 +42,8 @@ APP_ID = "ACONSOLE"
 # Slack's limits that a view must keep, or views.open answers invalid_arguments.
 _VIEW_TEXT_LIMIT = 24
 _VIEW_BLOCK_LIMIT = 100
+# A published home tab's: Slack answers view_too_large past 250 kB.
+_HOME_VIEW_BYTES = 250_000
 _METADATA_LIMIT = 3000
 _CALLBACK_ID_LIMIT = 255
 # A message's: its text (msg_too_long) and its blocks (invalid_blocks).
@@ -78,6 +80,7 @@ class EventType(StrEnum):
     PINNED = "pinned"
     VIEW_OPENED = "view_opened"
     VIEW_UPDATED = "view_updated"
+    HOME_PUBLISHED = "home_published"
     FILE_SHARED = "file_shared"
 
 
@@ -271,6 +274,8 @@ class SlackStandIn:
         self._ephemerals: dict[str, Message] = {}
         self._pins: list[tuple[str, str]] = []
         self._views: dict[str, OpenView] = {}
+        # Each user's published home tab (views.publish).
+        self._homes: dict[str, OpenView] = {}
         self._view_stacks: dict[str, list[str]] = {}
         self._files: dict[str, UploadedFile] = {}
         self._triggers: dict[str, str | None] = {}
@@ -293,6 +298,7 @@ class SlackStandIn:
             "chat.getPermalink": self._chat_get_permalink,
             "pins.add": self._pins_add,
             "views.open": self._views_open,
+            "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
@@ -449,6 +455,12 @@ class SlackStandIn:
                 key, _ResponseUrl(channel=channel, user=user, message_ts=message_ts)
             )
         return f"{self.url}/response/{key}"
+
+    def home_view(self, user_id: str) -> OpenView | None:
+        """The home tab last published for this user, if any."""
+        with self._lock:
+            found = self._homes.get(user_id)
+            return copy.deepcopy(found) if found else None
 
     def open_view(self, user_id: str) -> OpenView | None:
         """The modal on top in front of this user, if any."""
@@ -753,6 +765,37 @@ class SlackStandIn:
         view = self._view(request)
         user = self._take_trigger(request)
         return {"view": self._stack_view(user, view).as_slack()}
+
+    def _views_publish(self, request: _Request) -> dict[str, Any]:
+        """A user's home tab (type home, a known user, within Slack's limits); a `hash` that
+        is not the current one's is hash_conflict."""
+        user = request.get("user_id")
+        if not user:
+            raise SlackError("invalid_arguments")
+        if user not in self._users:
+            raise SlackError("user_not_found")
+        view = request.structured("view")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list) or len(blocks) > _VIEW_BLOCK_LIMIT:
+            raise SlackError("invalid_arguments")
+        if not _blocks_fit(blocks) or any(b.get("type") == "input" for b in blocks):
+            raise SlackError("invalid_arguments")
+        if len(json.dumps(view, ensure_ascii=False).encode()) > _HOME_VIEW_BYTES:
+            raise SlackError("view_too_large")
+        if len(str(view.get("private_metadata") or "")) > _METADATA_LIMIT:
+            raise SlackError("invalid_arguments")
+        current = self._homes.get(user)
+        wanted = request.get("hash")
+        if wanted and (current is None or current.hash != wanted):
+            raise SlackError("hash_conflict")
+        published = OpenView(id=current.id if current else f"V{next(self._ids):08d}",
+                             user=user, view=view)  # fmt: skip
+        self._homes[user] = published
+        self._notify(StandInEvent(EventType.HOME_PUBLISHED, user=user,
+                                  view=copy.deepcopy(published)))  # fmt: skip
+        return {"view": published.as_slack()}
 
     def _files_get_upload_url(self, request: _Request) -> dict[str, Any]:
         filename, length = request.get("filename"), request.get("length")

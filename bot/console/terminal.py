@@ -422,7 +422,9 @@ def render_deleted(message: Message, ctx: RenderContext) -> list[str]:
 
 def render_file(file: UploadedFile, ctx: RenderContext) -> list[str]:
     """A shared file: its name and size, then its first lines (a terminal has no viewer)."""
-    content = (file.content or b"").decode("utf-8", "replace")
+    raw = file.content or b""
+    # A picture (the statistics chart) has no lines to show: its name and size only.
+    content = "" if b"\x00" in raw[:1024] else raw.decode("utf-8", "replace")
     head = where_line(file.channel or "", ctx)
     summary = ctx.t(
         "console.file",

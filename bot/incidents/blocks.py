@@ -535,4 +535,5 @@ HELP_ENTRIES = (
     "report_edit",
     "started",
     "contacts",
+    "stats",
 )

@@ -22,6 +22,8 @@ class ActionId(StrEnum):
     ACK = "ailex.ack"
     ALERT_DECLARE = "ailex.alert.declare"
     ALERT_DISMISS = "ailex.alert.dismiss"
+    # The App Home's button that opens the declare form (SPEC 9).
+    HOME_DECLARE = "ailex.home.declare"
 
 
 class CallbackId(StrEnum):
@@ -29,6 +31,7 @@ class CallbackId(StrEnum):
     ROTATE_KEY = "ailex.rotate_key_modal"
     JWT = "ailex.jwt_modal"
     EMERGENCY_DEPLOY = "ailex.emergency_deploy_modal"
+    HOME_DECLARE = "ailex.home.declare_modal"
 
 
 class BlockId(StrEnum):
@@ -40,3 +43,5 @@ class BlockId(StrEnum):
     STARTED = "impact_started"
     SECRET = "secret"
     REASON = "reason"
+    TITLE = "title"
+    SEVERITY = "severity"

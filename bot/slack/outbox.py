@@ -52,6 +52,10 @@ class Operation(StrEnum):
     ALERT_POST = "alert.post"
     ALERT_UPDATE = "alert.update"
     ALERT_RECOVERY = "alert.recovery"
+    # Statistics (bot/evidence/slack.py): the figures of `/ailex stats` in the channel it was
+    # typed in, then their chart as a PNG file.
+    STATS_POST = "stats.post"
+    STATS_CHART = "stats.chart"
 
 
 # An operation's code sends one thing to Slack and returns what to keep of the answer.

@@ -25,6 +25,7 @@ METHOD_SCOPES = {
     "pins.add": "pins:write",
     "views.open": None,
     "views.update": None,
+    "views.publish": None,
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
 }
@@ -49,8 +50,17 @@ def test_manifest_enables_interactivity_for_buttons_and_forms(bot):
     assert "request_url" in text and "/slack/events" in text
 
 
-def test_manifest_has_no_event_subscriptions_the_bot_does_not_handle():
-    assert "event_subscriptions" not in MANIFEST.get("settings", {})
+def test_manifest_subscribes_only_to_the_event_the_bot_handles_and_enables_the_home_tab(bot):
+    events = MANIFEST["settings"]["event_subscriptions"]["bot_events"]
+    assert events == ["app_home_opened"]
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+    # The bot handles it: opening the home tab publishes it.
+    bot.slack.add_user("U_HOME", "home")
+    assert (
+        bot.event({"type": "app_home_opened", "user": "U_HOME", "tab": "home"}).status_code == 200
+    )
+    bot.settle()
+    assert bot.slack.home_view("U_HOME") is not None
 
 
 def test_manifest_scopes_cover_every_method_the_bot_calls_and_no_more(bot):

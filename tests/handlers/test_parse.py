@@ -131,7 +131,8 @@ def test_two_word_korean_status_still_parses():
     ("text", "suggestion"),
     [
         ("diagnoze outage", "diagnose"),
-        ("stauts", "status"),
+        ("sattus", "status"),
+        ("stauts", "stats"),
         ("rsolve 원인", "resolve"),
         ("incident strat 결제", "start"),
         ("status investigatng", "investigating"),

@@ -106,7 +106,7 @@ def test_resolve_with_a_cause_over_the_limit_is_refused(bot):
 
 
 def test_typos_get_the_closest_word(bot):
-    assert "혹시 `status`?" in ack(bot.command("stauts"))
+    assert "혹시 `status`?" in ack(bot.command("sattus"))  # "stauts" is nearer `stats`
     assert "혹시 `database`?" in ack(bot.command("diagnose databse"))
     channel = declare(bot)
     assert "혹시 `rollback`?" in ack(bot.command("remediate rolback", channel=channel))

@@ -321,8 +321,10 @@ def test_a_console_sharing_the_store_never_takes_the_real_slacks_messages(make_b
 
 def test_every_outbox_operation_has_one_name_and_its_code():
     """What a flow may enqueue is an `Operation`; each one has its Slack code, once (the
-    incident flows' in bot/slack/operations.py, the alerts' in bot/alerts/slack.py)."""
+    incident flows' in bot/slack/operations.py, the alerts' in bot/alerts/slack.py, the
+    statistics' in bot/evidence/slack.py)."""
     from bot.alerts.slack import AlertOperations
+    from bot.evidence.slack import Evidence
     from bot.slack.operations import SlackOperations
     from bot.slack.outbox import Operation
 
@@ -339,6 +341,7 @@ def test_every_outbox_operation_has_one_name_and_its_code():
     AlertOperations(store=None, renderer=None, alerts=None, alert_channel=None, oncall=[]).register(  # type: ignore[arg-type]
         registry
     )
+    Evidence(store=None, sender=None, clock=None, t=None, zone=None).register(registry)  # type: ignore[arg-type]
     assert len(registry.ops) == len(set(registry.ops))
     assert all(isinstance(op, Operation) for op in registry.ops)
     assert sorted(registry.ops) == sorted(Operation)

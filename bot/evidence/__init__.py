@@ -1,0 +1,1 @@
+"""Evidence and figures (SPEC 9): incident statistics, their chart, and the App Home."""
