@@ -31,6 +31,9 @@ from bot.alerts.slack import AlertOperations
 from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
 from bot.approvals.engine import AlreadyPending, Approvals
 from bot.clock import Clock, utc_now
+from bot.clock.followups import FollowUps
+from bot.clock.people import resolve_person
+from bot.clock.reminders import Reminders
 from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
 from bot.errors import Duplicate, UserError
 from bot.incidents.blocks import Renderer
@@ -62,6 +65,8 @@ HOUSEKEEPING_TICK_S = 10
 # A doorbell ring that names a stored alert to handle rather than a queue to send.
 ALERT_RING = "alert!"
 ALERT_POLL_S = 1.0
+# How often the runbook's clock looks for due reminders (on the app's clock).
+CLOCK_TICK_S = 1.0
 
 
 class Core:
@@ -136,6 +141,13 @@ class Core:
             alert_channel=settings.alert_channel,
             oncall=settings.oncall,
         ).register(self.sender)
+        # The runbook's clock (SPEC 7): reminders, follow-ups, hand-over.
+        self.reminders = Reminders(store=store, sender=self.sender, settings=settings, clock=clock)
+        self.reminders.register(self.sender)
+        self.followups = FollowUps(store=store, sender=self.sender, settings=settings, clock=clock)
+        self.followups.register(self.sender)
+        self.incidents.on_resolve(self.followups.from_resolve)
+        self._clock_thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
         self._alert_poll: threading.Thread | None = None
@@ -358,6 +370,11 @@ class Core:
                 target=self._housekeeping, name="ailex-housekeeping", daemon=True
             )
             self._maintenance.start()
+        if self._clock_thread is None:
+            self._clock_thread = threading.Thread(
+                target=self._keep_clock, name="ailex-clock", daemon=True
+            )
+            self._clock_thread.start()
         if self.role == "outbox" and self._alert_poll is None:
             # The workers' rings are datagrams: one lost (or sent before this process
             # listened) must not leave an alert waiting for housekeeping's next round.
@@ -365,6 +382,26 @@ class Core:
                 target=self._poll_alerts, name="ailex-alerts", daemon=True
             )
             self._alert_poll.start()
+
+    def _keep_clock(self) -> None:
+        while not self._stop.wait(CLOCK_TICK_S):
+            try:
+                self.clock_due()
+            except Exception:
+                log.exception("clock: looking for due reminders failed; will try again")
+
+    def clock_due(self) -> int:
+        """Send what the runbook's clock has due now (reminders, follow-up messages), once
+        across every replica; how many this call queued."""
+        return self.reminders.tick() + self.followups.notify_due()
+
+    def person(self, word: str, *, usage: str) -> str:
+        """The user id a command's `<@U…>`, `<@U…|name>` or `@name` names (UserError else)."""
+        return resolve_person(self.client, word, usage=self.t(f"help.{usage}"))
+
+    def open_followups(self, user_id: str) -> list[Any]:
+        """The user's open follow-ups, for the App Home."""
+        return self.followups.open_for(user_id)
 
     def _poll_alerts(self) -> None:
         while not self._stop.wait(ALERT_POLL_S):

@@ -535,4 +535,6 @@ HELP_ENTRIES = (
     "report_edit",
     "started",
     "contacts",
+    "commander",
+    "followup",
 )

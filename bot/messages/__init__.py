@@ -15,6 +15,7 @@ from bot.messages import (
     alerts,
     approvals,
     checks,
+    clock,
     console,
     diagnosis,
     incidents,
@@ -31,6 +32,7 @@ _MODULES: tuple[ModuleType, ...] = (
     approvals,
     console,
     alerts,
+    clock,
 )
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,8 @@ class ActionId(StrEnum):
     ACK = "ailex.ack"
     ALERT_DECLARE = "ailex.alert.declare"
     ALERT_DISMISS = "ailex.alert.dismiss"
+    # An update reminder's snooze (SPEC 7; value: the incident's id).
+    REMINDER_SNOOZE = "ailex.reminder.snooze"
 
 
 class CallbackId(StrEnum):

@@ -52,6 +52,10 @@ class Operation(StrEnum):
     ALERT_POST = "alert.post"
     ALERT_UPDATE = "alert.update"
     ALERT_RECOVERY = "alert.recovery"
+    # The runbook's clock (bot/clock/slack.py): a due reminder, checked again as it is sent;
+    # a follow-up's owner told by direct message.
+    REMINDER_POST = "reminder.post"
+    FOLLOWUP_DM = "followup.dm"
 
 
 # An operation's code sends one thing to Slack and returns what to keep of the answer.
