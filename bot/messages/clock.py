@@ -51,24 +51,24 @@ KO = {
     "followup.state.done": "완료",
     "followup.text_missing": "후속 조치 내용을 적어 주세요.",
     "followup.too_long": "후속 조치는 {limit}자까지입니다 (지금 {length}자).",
-    "followup.bad_date": "`{value}`은(는) 날짜가 아닙니다. `YYYY-MM-DD` 형식으로 적어 주세요.",
+    "followup.bad_date": "날짜가 아닙니다: `{value}` (형식: `YYYY-MM-DD`)",
     "followup.past_date": "기한 {value}은(는) 지난 날짜입니다 (오늘 {today}).",
-    "followup.no_such": "후속 조치 {number}이(가) 없습니다. `/ailex followup list`로 확인하세요.",
+    "followup.no_such": "후속 조치 {number}이(가) 없습니다. 목록은 `/ailex followup list` 명령으로 보세요.",
     "followup.already_done": "후속 조치 {number}은(는) 이미 완료되었습니다.",
     "followup.dm": (
         "📌 후속 조치 기한({due})이 지났습니다: *{text}* (장애 #{id} {title}, {channel}). "
-        "끝났다면 그 채널에서 `/ailex followup done {number}`을(를) 입력하세요."
+        "끝났다면 그 채널에서 다음 명령을 입력하세요: `/ailex followup done {number}`"
     ),
     "report.followups": "후속 조치",
-    "person.unknown": "`{person}`은(는) 이 워크스페이스의 사용자가 아닙니다.\n사용법: {usage}",
-    "person.ambiguous": "`{person}`에 맞는 사용자가 여럿입니다. `@` 멘션으로 골라 주세요.\n"
+    "person.unknown": "이 워크스페이스의 사용자가 아닙니다: `{person}`\n사용법: {usage}",
+    "person.ambiguous": "여러 사용자가 맞습니다: `{person}` (한 명을 멘션으로 골라 주세요)\n"
     "사용법: {usage}",
-    "person.bad": "`{person}`은(는) 사람이 아닙니다. `@` 멘션으로 적어 주세요.\n사용법: {usage}",
-    "person.unchecked": "지금은 슬랙에서 `{person}`을(를) 확인할 수 없습니다. 잠시 뒤 다시 시도하세요.",
+    "person.bad": "사람이 아닙니다: `{person}` (멘션으로 적어 주세요)\n사용법: {usage}",
+    "person.unchecked": "지금은 슬랙에서 사용자를 확인할 수 없습니다: `{person}`. 잠시 뒤 다시 시도하세요.",
     "error.commander_missing": "넘겨받을 사람을 `@` 멘션으로 적어 주세요.",
     "error.followup_missing": "후속 조치 내용을 적어 주세요.",
-    "error.followup_number": "`{value}`은(는) 후속 조치 번호가 아닙니다.",
-    "error.followup_bad_date": "`{value}`은(는) 날짜가 아닙니다 (`YYYY-MM-DD`).",
+    "error.followup_number": "후속 조치 번호가 아닙니다: `{value}`",
+    "error.followup_bad_date": "날짜가 아닙니다: `{value}` (형식: `YYYY-MM-DD`)",
     "help.commander": "`/ailex commander @사람` 지휘자 인계 (기록되고 카드에 표시)",
     "help.followup": (
         "`/ailex followup <내용> [@담당] [YYYY-MM-DD]` 후속 조치 추가, "
