@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from slack_bolt import App
@@ -31,6 +31,9 @@ from bot.alerts.slack import AlertOperations
 from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
 from bot.approvals.engine import AlreadyPending, Approvals
 from bot.clock import Clock, utc_now
+from bot.clock.followups import FollowUps
+from bot.clock.people import resolve_person
+from bot.clock.reminders import Reminders
 from bot.diagnosis.flows import Diagnoses, Diagnosis, run_checks, store_snapshot
 from bot.errors import Duplicate, UserError
 from bot.evidence.home import FollowupItem
@@ -65,6 +68,8 @@ HOUSEKEEPING_TICK_S = 10
 # A doorbell ring that names a stored alert to handle rather than a queue to send.
 ALERT_RING = "alert!"
 ALERT_POLL_S = 1.0
+# How often the runbook's clock looks for due reminders (on the app's clock).
+CLOCK_TICK_S = 1.0
 
 
 class Core:
@@ -143,6 +148,13 @@ class Core:
             store=store, sender=self.sender, clock=clock, t=self.t, zone=self.zone
         )
         self.evidence.register(self.sender)
+        # The runbook's clock (SPEC 7): reminders, follow-ups, hand-over.
+        self.reminders = Reminders(store=store, sender=self.sender, settings=settings, clock=clock)
+        self.reminders.register(self.sender)
+        self.followups = FollowUps(store=store, sender=self.sender, settings=settings, clock=clock)
+        self.followups.register(self.sender)
+        self.incidents.on_resolve(self.followups.from_resolve)
+        self._clock_thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
         self._alert_poll: threading.Thread | None = None
@@ -230,9 +242,15 @@ class Core:
         self.evidence.owe_stats(channel_id=channel_id, days=days)
 
     def open_followups(self, user_id: str) -> list[FollowupItem]:
-        """The viewer's open follow-ups for the home tab. Follow-ups (issue 12) are not
-        built yet: none, until they are wired here."""
-        return []
+        """The viewer's open follow-ups (재발 방지 대책 they own), for the home tab."""
+        return [
+            FollowupItem(
+                incident_id=row.incident_id,
+                text=row.text,
+                due=date.fromisoformat(row.due_date) if row.due_date else None,
+            )
+            for row in self.followups.open_for(user_id)
+        ]
 
     def publish_home(self, user_id: str) -> bool:
         """Publish the viewer's App Home tab; True when Slack took it."""
@@ -385,6 +403,11 @@ class Core:
                 target=self._housekeeping, name="ailex-housekeeping", daemon=True
             )
             self._maintenance.start()
+        if self._clock_thread is None:
+            self._clock_thread = threading.Thread(
+                target=self._keep_clock, name="ailex-clock", daemon=True
+            )
+            self._clock_thread.start()
         if self.role == "outbox" and self._alert_poll is None:
             # The workers' rings are datagrams: one lost (or sent before this process
             # listened) must not leave an alert waiting for housekeeping's next round.
@@ -392,6 +415,22 @@ class Core:
                 target=self._poll_alerts, name="ailex-alerts", daemon=True
             )
             self._alert_poll.start()
+
+    def _keep_clock(self) -> None:
+        while not self._stop.wait(CLOCK_TICK_S):
+            try:
+                self.clock_due()
+            except Exception:
+                log.exception("clock: looking for due reminders failed; will try again")
+
+    def clock_due(self) -> int:
+        """Send what the runbook's clock has due now (reminders, follow-up messages), once
+        across every replica; how many this call queued."""
+        return self.reminders.tick() + self.followups.notify_due()
+
+    def person(self, word: str, *, usage: str) -> str:
+        """The user id a command's `<@U…>`, `<@U…|name>` or `@name` names (UserError else)."""
+        return resolve_person(self.client, word, usage=self.t(f"help.{usage}"))
 
     def _poll_alerts(self) -> None:
         while not self._stop.wait(ALERT_POLL_S):

@@ -141,6 +141,21 @@ class Settings(BaseSettings):
     vercel_webhook_secret: SecretStr | None = Field(None, validation_alias="VERCEL_WEBHOOK_SECRET")
     github_webhook_secret: SecretStr | None = Field(None, validation_alias="GITHUB_WEBHOOK_SECRET")
     oncall: Csv = Field(default_factory=list, validation_alias="AILEX_ONCALL")
+    # SPEC 7: per severity, minutes an open incident may go without an update.
+    update_reminder_minutes: str = Field(
+        "P1:30,P2:60", validation_alias="AILEX_UPDATE_REMINDER_MINUTES"
+    )
+
+    @field_validator("update_reminder_minutes")
+    @classmethod
+    def _update_reminders(cls, value: str) -> str:
+        parse_update_intervals(value)
+        return value
+
+    @property
+    def update_intervals(self) -> dict[str, float]:
+        """Minutes without an update before the update reminder, by severity."""
+        return parse_update_intervals(self.update_reminder_minutes)
 
     @field_validator("timezone")
     @classmethod
@@ -267,6 +282,24 @@ class SettingProblem:
     problem: str = "invalid"
     expected: str = "setting.invalid"
     params: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_update_intervals(value: str) -> dict[str, float]:
+    """`P1:30,P2:60` as {"P1": 30.0, "P2": 60.0}; ValueError naming what it accepts."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        severity, sep, minutes = part.partition(":")
+        severity = severity.strip().upper()
+        try:
+            number = float(minutes)
+        except ValueError:
+            number = -1.0
+        if not sep or severity not in ("P1", "P2", "P3") or severity in out or not number > 0:
+            raise ValueError("setting.update_reminders")
+        out[severity] = number
+    return out
 
 
 class SettingsError(Exception):

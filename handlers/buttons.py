@@ -14,6 +14,7 @@ from bot.errors import UserError
 from bot.incidents.flows import Actor
 from bot.incidents.vocabulary import Severity
 from bot.slack.ids import ActionId
+from bot.text import fmt_datetime
 from handlers.commands import declare
 from handlers.edge import row_id
 
@@ -71,6 +72,17 @@ def register(app: App, core: Core) -> None:
         core.spawn(
             respond,
             text=core.t("ack.ack", id=incident.id),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+    @app.action(ActionId.REMINDER_SNOOZE.value)
+    def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond):
+        ack()
+        at = core.reminders.snooze(incident_id=_number(action), actor=actor_of(body))
+        core.spawn(
+            respond,
+            text=core.t("reminder.snoozed", at=fmt_datetime(at, core.zone)),
             response_type="ephemeral",
             replace_original=False,
         )

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.app import Core
+from bot.clock.followups import followup_lines
 from bot.diagnosis.flows import scenario_key
 from bot.errors import UserError
 from bot.incidents.flows import Actor, SameTitleOpen
@@ -212,6 +213,42 @@ def _stats(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -
     ephemeral(ack, core.t("stats.ack", days=days))
 
 
+def _commander(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    user_id = core.person(cmd.args[0], usage="commander")
+    core.followups.hand_over(incident_id=incident.id, user_id=user_id, actor=actor)
+    ephemeral(ack, core.t("commander.ack", id=incident.id, user=user_id))
+
+
+def _followup_add(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    owner_word, due_word = cmd.args
+    owner = core.person(owner_word, usage="followup") if owner_word else None
+    due = core.followups.due_date(due_word) if due_word else None
+    row = core.followups.add(
+        incident_id=incident.id, text=cmd.text, owner_id=owner, due_date=due, actor=actor
+    )
+    shown = row.due_date or core.t("followup.no_due")
+    ephemeral(ack, core.t("followup.ack", number=row.number, owner=row.owner_id, due=shown))
+
+
+def _followup_done(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    row = core.followups.done(incident_id=incident.id, number=int(cmd.args[0]), actor=actor)
+    ephemeral(ack, core.t("followup.done_ack", number=row.number))
+
+
+def _followup_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    incident = _incident_here(core, actor)
+    items = core.followups.of_incident(incident.id)
+    if not items:
+        ephemeral(ack, core.t("followup.list_empty", id=incident.id))
+        return
+    lines = [core.t("followup.list_title", id=incident.id)]
+    lines += followup_lines(items, core.t)
+    ephemeral(ack, "\n".join(lines))
+
+
 HANDLERS: dict[Name, Handler] = {
     Name.HELP: _help,
     Name.INCIDENT_START: _incident_start,
@@ -229,4 +266,8 @@ HANDLERS: dict[Name, Handler] = {
     Name.CONTACTS: _contacts,
     Name.ACK: _ack,
     Name.STATS: _stats,
+    Name.COMMANDER: _commander,
+    Name.FOLLOWUP_ADD: _followup_add,
+    Name.FOLLOWUP_DONE: _followup_done,
+    Name.FOLLOWUP_LIST: _followup_list,
 }

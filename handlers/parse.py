@@ -28,6 +28,10 @@ class Name(StrEnum):
     CONTACTS = "contacts"
     ACK = "ack"
     STATS = "stats"
+    COMMANDER = "commander"
+    FOLLOWUP_ADD = "followup_add"
+    FOLLOWUP_DONE = "followup_done"
+    FOLLOWUP_LIST = "followup_list"
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,15 @@ _WORDS: dict[str, str] = {
     "contacts": "contacts", "연락처": "contacts",
     "ack": "ack", "acknowledge": "ack", "인지": "ack",
     "stats": "stats", "통계": "stats",
+    "commander": "commander", "지휘자": "commander", "인계": "commander",
+    "followup": "followup", "후속": "followup", "후속조치": "followup",
 }  # fmt: skip
+_FOLLOWUP_DONE_WORDS = {"done", "완료"}
+_FOLLOWUP_LIST_WORDS = {"list", "목록", "ls"}
+# A person: `<@U…>`, `<@U…|name>` (should_escape) or `@name`; checked against Slack later.
+_PERSON = re.compile(r"^(?:<@[UW][A-Z0-9_]+(?:\|[^>]*)?>|@[^\s@<>]{1,80})$")
+# Something typed as a date (its value is checked when applied): digits and dashes.
+_DATE_LIKE = re.compile(r"^\d{2,4}-\d{1,2}-\d{1,2}$|^\d{4}[-/.]\S*$")
 _INCIDENT_WORDS = {
     "start": "start", "declare": "start", "시작": "start", "선언": "start",
     "list": "list", "목록": "list", "ls": "list",
@@ -175,6 +187,16 @@ def parse(text: str | None) -> Command:
         return Command(Name.ACK)
     if word == "stats":
         return _stats(rest)
+    if word == "commander":
+        person, _, extra = rest.partition(" ")
+        if not person:
+            raise ParseError("commander_missing", "commander")
+        if not _PERSON.match(person):
+            raise ParseError("commander_missing", "commander")
+        _no_more(extra.strip(), "commander")
+        return Command(Name.COMMANDER, args=(person,))
+    if word == "followup":
+        return _followup(rest)
     _no_more(rest, "contacts")
     return Command(Name.CONTACTS)
 
@@ -192,6 +214,31 @@ def _stats(rest: str) -> Command:
     if days is None:
         raise ParseError("stats_period", "stats", value=rest[:40])
     return Command(Name.STATS, args=(str(days),))
+
+
+def _followup(rest: str) -> Command:
+    """`followup <text> [@owner] [YYYY-MM-DD]`, `followup done N`, `followup list`."""
+    verb, _, remainder = rest.partition(" ")
+    remainder = remainder.strip()
+    if verb.lower() in _FOLLOWUP_LIST_WORDS and not remainder:
+        return Command(Name.FOLLOWUP_LIST)
+    if verb.lower() in _FOLLOWUP_DONE_WORDS and (remainder or not rest):
+        number, _, extra = remainder.partition(" ")
+        if not number.isdigit() or int(number) < 1:
+            raise ParseError("followup_number", "followup", value=number[:20] or "-")
+        _no_more(extra.strip(), "followup")
+        return Command(Name.FOLLOWUP_DONE, args=(number,))
+    words = rest.split()
+    owner = due = ""
+    # The owner and the due date are the last words, in either order.
+    for _ in range(2):
+        if words and not due and _DATE_LIKE.match(words[-1]):
+            due = words.pop()
+        elif words and not owner and _PERSON.match(words[-1]):
+            owner = words.pop()
+    if not words:
+        raise ParseError("followup_missing", "followup")
+    return Command(Name.FOLLOWUP_ADD, text=" ".join(words), args=(owner, due))
 
 
 def _status(rest: str) -> Command:

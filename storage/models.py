@@ -254,3 +254,54 @@ class ApprovalRequest(Base):
             postgresql_where=text("state = 'pending'"),
         ),
     )
+
+
+class Reminder(Base):
+    """One reminder of the runbook's clock (SPEC 7): an incident, a kind and a due time.
+
+    The row is the schedule; it moves `scheduled -> queued -> sent | withheld` only by
+    conditional UPDATEs (storage/reminders.py), so that each due time is sent at most once
+    whatever restarts or replicas race. The unique index keeps two replicas from scheduling
+    the same due time twice."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(10), default="scheduled")
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_reminders_due", "incident_id", "kind", "due_at", unique=True),
+        Index("ix_reminders_state", "state", "due_at"),
+    )
+
+
+class FollowUp(Base):
+    """A follow-up action (재발 방지 대책) of an incident, numbered within it from 1."""
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD in AILEX_TIMEZONE
+    source: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    # The owner's one direct message the morning after it fell due (claimed, then sent).
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("uq_followups_number", "incident_id", "number", unique=True),
+        Index("ix_followups_owner", "owner_id", "done_at"),
+    )

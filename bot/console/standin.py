@@ -290,6 +290,8 @@ class SlackStandIn:
         self._methods: dict[str, Callable[[_Request], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "users.info": self._users_info,
+            "users.list": self._users_list,
+            "conversations.open": self._conversations_open,
             "conversations.create": self._conversations_create,
             "conversations.invite": self._conversations_invite,
             "conversations.list": self._conversations_list,
@@ -627,6 +629,45 @@ class SlackStandIn:
         if user.name is None:
             raise SlackError("user_not_visible")
         return {"user": user.as_slack(user_id)}
+
+    def _users_list(self, request: _Request) -> dict[str, Any]:
+        """The workspace's members a page at a time (bot/clock/people.py resolves `@name`).
+        A member known only by id has no name to match."""
+        limit = request.get("limit") or "200"
+        cursor = request.get("cursor") or "0"
+        if not limit.isdigit() or not cursor.isdigit():
+            raise SlackError("invalid_cursor" if not cursor.isdigit() else "invalid_limit")
+        members = [
+            user.as_slack(user_id) for user_id, user in self._users.items() if user.name is not None
+        ]
+        start, size = int(cursor), max(1, min(int(limit) or 200, 1000))
+        more = start + size < len(members)
+        return {
+            "members": members[start : start + size],
+            "response_metadata": {"next_cursor": str(start + size) if more else ""},
+        }
+
+    def _conversations_open(self, request: _Request) -> dict[str, Any]:
+        """A direct message with one member (`users`): the same channel every time."""
+        users = [u.strip() for u in (request.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) != 1:
+            raise SlackError("not_implemented")
+        if users[0] not in self._users or users[0] == BOT_USER_ID:
+            raise SlackError("user_not_found")
+        channel_id = f"D{users[0]}"
+        channel = self._channels.get(channel_id)
+        if channel is None:
+            channel = Channel(
+                id=channel_id,
+                name=channel_id.lower(),
+                members={BOT_USER_ID, users[0]},
+                is_private=True,
+            )
+            self._channels[channel_id] = channel
+            self._messages.setdefault(channel_id, [])
+        return {"channel": {"id": channel_id, "is_im": True, "user": users[0]}}
 
     def _conversations_create(self, request: _Request) -> dict[str, Any]:
         name = request.get("name")

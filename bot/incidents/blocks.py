@@ -536,4 +536,6 @@ HELP_ENTRIES = (
     "started",
     "contacts",
     "stats",
+    "commander",
+    "followup",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.incidents.timeline import describe
@@ -144,8 +145,10 @@ def render_markdown(
     now: datetime,
     mention: Callable[[str], str] = lambda user: f"@{user}",
     user_text: Callable[[str], str] = lambda text: text,
+    followups: Sequence[Any] = (),
 ) -> str:
     """The report as the runbook's Markdown template, every heading in the team's language.
+    `followups`: the incident's follow-ups (storage.models.FollowUp), listed under 재발 방지.
 
     `user_text` is applied to whatever people typed (escaping for Slack's mrkdwn)."""
     none = t("report.none")
@@ -210,6 +213,21 @@ def render_markdown(
         f"2. ({t('report.long_term')}) {u(incident.prevention_long or none)}",
         "",
     ]
+    if followups:  # SPEC 7: each with its owner, due date and state
+        lines += [f"#### {t('report.followups')}"]
+        lines += [
+            "- "
+            + t(
+                "followup.line",
+                number=f.number,
+                text=u(f.text),
+                owner=mention(f.owner_id),
+                due=f.due_date or t("followup.no_due"),
+                state=t("followup.state.done" if f.done_at else "followup.state.open"),
+            )
+            for f in followups
+        ]
+        lines.append("")
     return "\n".join(lines)
 
 

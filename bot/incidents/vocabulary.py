@@ -51,6 +51,14 @@ class EventKind(StrEnum):
     ALERT = "alert"
     ALERT_RECOVERED = "alert_recovered"
     ACKNOWLEDGED = "acknowledged"
+    # The runbook's clock (SPEC 7, bot/clock/): a reminder posted or withheld, a snooze of
+    # the update reminder, a hand-over, follow-ups added and closed.
+    REMINDER = "reminder"
+    REMINDER_WITHHELD = "reminder_withheld"
+    REMINDER_SNOOZED = "reminder_snoozed"
+    COMMANDER_CHANGED = "commander_changed"
+    FOLLOWUP_ADDED = "followup_added"
+    FOLLOWUP_DONE = "followup_done"
 
 
 class Phase(StrEnum):

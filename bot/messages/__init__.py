@@ -15,6 +15,7 @@ from bot.messages import (
     alerts,
     approvals,
     checks,
+    clock,
     console,
     diagnosis,
     evidence,
@@ -33,6 +34,7 @@ _MODULES: tuple[ModuleType, ...] = (
     console,
     alerts,
     evidence,
+    clock,
 )
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,8 @@ class ActionId(StrEnum):
     ALERT_DISMISS = "ailex.alert.dismiss"
     # The App Home's button that opens the declare form (SPEC 9).
     HOME_DECLARE = "ailex.home.declare"
+    # An update reminder's snooze (SPEC 7; value: the incident's id).
+    REMINDER_SNOOZE = "ailex.reminder.snooze"
 
 
 class CallbackId(StrEnum):

@@ -24,7 +24,7 @@ from bot.slack.client import SLACK_TIMEOUT_S, classify, slack_error
 from bot.slack.outbox import Operation, Sender
 from bot.slack.people import People, fallback
 from bot.text import escape
-from storage import Store, approvals, diagnoses, incidents, timeline
+from storage import Store, approvals, diagnoses, followups, incidents, timeline
 from storage.models import ApprovalRequest, CheckResult, DiagnosisRun, Incident
 
 log = logging.getLogger(__name__)
@@ -442,6 +442,7 @@ class SlackOperations:
         render mentions in), else as mentions (a message, where Slack shows their names)."""
         with self._store.read() as session:
             events = timeline.for_incident(session, incident_id=incident.id)
+            items = list(followups.of_incident(session, incident_id=incident.id))
         mention: Callable[[str], str] = lambda user: f"<@{user}>"  # noqa: E731
         if names:
             known = (
@@ -456,6 +457,7 @@ class SlackOperations:
             now=self._clock(),
             mention=mention,
             user_text=escape,
+            followups=items,
         )
 
 

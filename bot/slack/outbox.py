@@ -56,6 +56,10 @@ class Operation(StrEnum):
     # typed in, then their chart as a PNG file.
     STATS_POST = "stats.post"
     STATS_CHART = "stats.chart"
+    # The runbook's clock (bot/clock/slack.py): a due reminder, checked again as it is sent;
+    # a follow-up's owner told by direct message.
+    REMINDER_POST = "reminder.post"
+    FOLLOWUP_DM = "followup.dm"
 
 
 # An operation's code sends one thing to Slack and returns what to keep of the answer.

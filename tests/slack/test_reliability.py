@@ -324,7 +324,10 @@ def test_every_outbox_operation_has_one_name_and_its_code():
     incident flows' in bot/slack/operations.py, the alerts' in bot/alerts/slack.py, the
     statistics' in bot/evidence/slack.py)."""
     from bot.alerts.slack import AlertOperations
+    from bot.clock.followups import FollowUps
+    from bot.clock.reminders import Reminders
     from bot.evidence.slack import Evidence
+    from bot.settings import Settings
     from bot.slack.operations import SlackOperations
     from bot.slack.outbox import Operation
 
@@ -342,6 +345,10 @@ def test_every_outbox_operation_has_one_name_and_its_code():
         registry
     )
     Evidence(store=None, sender=None, clock=None, t=None, zone=None).register(registry)  # type: ignore[arg-type]
+    # The runbook's clock (bot/clock/): a reminder, a follow-up's direct message.
+    settings = Settings()
+    for clock_ops in (Reminders, FollowUps):
+        clock_ops(store=None, sender=None, settings=settings, clock=None).register(registry)  # type: ignore[arg-type]
     assert len(registry.ops) == len(set(registry.ops))
     assert all(isinstance(op, Operation) for op in registry.ops)
     assert sorted(registry.ops) == sorted(Operation)
