@@ -17,6 +17,7 @@ from bot.messages import (
     checks,
     console,
     diagnosis,
+    evidence,
     incidents,
     remediations,
 )
@@ -31,6 +32,7 @@ _MODULES: tuple[ModuleType, ...] = (
     approvals,
     console,
     alerts,
+    evidence,
 )
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Evidence: the timeline's hash chain and its verification (SPEC 9)."""
