@@ -78,7 +78,7 @@ def canonical(
     what JCS cannot carry (only data stored before `json_safe` existed can)."""
     if not isinstance(data, dict):
         raise CanonicalizationError(f"data is {type(data).__name__}, not an object")
-    return rfc8785.dumps(
+    return jcs(
         {
             "incident": incident_id,
             "seq": seq,
@@ -89,6 +89,37 @@ def canonical(
             "data": data,
         }
     )
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 bytes of `value`. JSON without floats, whose keys sort the same by code point
+    as by UTF-16 unit (none at U+E000 or above), is what json.dumps writes with sorted keys
+    and no spaces (its string escapes are JCS's): the appends' common case, done in C, ten
+    times faster than the rfc8785 package, which does the rest (tests/evidence hold the two
+    equal)."""
+    if _plain(value):
+        try:
+            return json.dumps(
+                value, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+            ).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 says what is wrong
+            pass
+    return rfc8785.dumps(value)
+
+
+def _plain(value: Any) -> bool:
+    if value is None or type(value) is str or type(value) is bool:
+        return True
+    if type(value) is int:
+        return -_SAFE <= value <= _SAFE
+    if type(value) is dict:
+        return all(
+            type(key) is str and (not key or max(key) < "\ue000") and _plain(item)
+            for key, item in value.items()
+        )
+    if type(value) is list:
+        return all(_plain(item) for item in value)
+    return False
 
 
 def link(prev: str, canonical_bytes: bytes) -> str:

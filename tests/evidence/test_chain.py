@@ -353,7 +353,7 @@ def test_the_documented_verifier_agrees_with_ailex_verify(make_bot, tmp_path, mo
         [sys.executable, str(script), db, "1"], capture_output=True, text=True, check=False
     )
     assert ran.returncode == 0, ran.stderr
-    code, out, _ = _verify(monkeypatch, capsys, url, "1", "--json")
+    _, out, _ = _verify(monkeypatch, capsys, url, "1", "--json")
     answer = json.loads(out)
     assert ran.stdout.split() == ["OK", str(answer["events"]), answer["head"]]
 
