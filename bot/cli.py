@@ -162,6 +162,10 @@ def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
     stats.add_argument("--days", default="30", metavar=number, help=t("cli.args.days"))
     stats.add_argument("--json", action="store_true", help=t("cli.args.json"))
     stats.add_argument("--png", metavar=t("cli.args.file"), help=t("cli.args.png"))
+    verify = commands.add_parser("verify", help=t("cli.args.verify"), t=t)
+    verify.add_argument("incident_id", type=int, metavar=t("cli.args.incident_id"))
+    verify.add_argument("--head", metavar=t("cli.args.hash"), help=t("cli.args.head"))
+    verify.add_argument("--json", action="store_true", help=t("cli.args.json"))
     return parser
 
 
@@ -188,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _alerts(settings, as_json=args.json)
         if args.command == "stats":
             return _stats(settings, days=args.days, as_json=args.json, png=args.png)
+        if args.command == "verify":
+            return _verify(settings, args.incident_id, head=args.head, as_json=args.json)
         return _incidents(settings, as_json=args.json)
     except SettingsError as error:
         for line in _settings_lines(error):
@@ -195,6 +201,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except StoreUnreachable as error:
         print(_catalogue()("cli.store_unreachable", url=error.url), file=sys.stderr)
+        return EXIT_FAILED
+    except StoreUnreadable as error:
+        message = _catalogue()(
+            "store.unreadable_timeline",
+            incident=error.incident_id,
+            event=error.event_id,
+            reason=error.reason,
+        )
+        print(message, file=sys.stderr)
         return EXIT_FAILED
     except StoreUnavailable as exc:
         # The store went away, or never answered, in a command that opens it on its own.
@@ -253,14 +268,28 @@ class StoreUnreachable(Exception):
         self.url = url
 
 
+class StoreUnreadable(Exception):
+    """The store's migration met a timeline event it cannot chain (SPEC 9): named, never
+    skipped."""
+
+    def __init__(self, error: Any) -> None:
+        super().__init__(str(error))
+        self.incident_id: int = error.incident_id
+        self.event_id: int = error.event_id
+        self.reason: str = error.reason
+
+
 def _open_store(settings: Settings) -> Store:
     """The bot's store, migrated to the newest schema; StoreUnreachable when it cannot be."""
     from storage import Store
-    from storage.errors import StoreError
+    from storage.errors import StoreError, UnreadableTimeline
 
     store = Store(settings.database_url)
     try:
         store.migrate()
+    except UnreadableTimeline as exc:
+        store.dispose()
+        raise StoreUnreadable(exc) from None
     except (StoreError, OSError) as exc:
         store.dispose()
         log.debug("store unreachable: %s", exc)
@@ -376,6 +405,46 @@ def _report(settings: Settings, incident_id: int) -> int:
         return EXIT_OK
     finally:
         store.dispose()
+
+
+def _verify(settings: Settings, incident_id: int, *, head: str | None, as_json: bool) -> int:
+    """`ailex verify ID [--head HASH] [--json]` (SPEC 3.1): recompute the incident's chain."""
+    from bot.evidence.chain import Fault, is_hash, verify_incident
+    from bot.messages import Catalogue
+
+    t = Catalogue(settings.locale)
+    expected = head.strip().lower() if head is not None else None
+    if expected is not None and not is_hash(expected):
+        print(t("verify.bad_head", value=head), file=sys.stderr)
+        return EXIT_USAGE
+    store = _open_store(settings)
+    try:
+        with store.read() as session:
+            verdict = verify_incident(session, incident_id=incident_id, expected_head=expected)
+    finally:
+        store.dispose()
+    if verdict is None:
+        print(t("cli.no_incident", id=incident_id), file=sys.stderr)
+        return EXIT_USAGE
+    if as_json:
+        answer = {
+            "incident": incident_id,
+            "ok": verdict.ok,
+            "events": verdict.events,
+            "head": verdict.head,
+            "first_bad_event": verdict.first_bad_event,
+        }
+        print(json.dumps(answer, ensure_ascii=False))
+    elif verdict.ok:
+        print(t("verify.ok", id=incident_id, count=verdict.events, head=verdict.head))
+        if verdict.head_seq is not None:
+            print(t("verify.ok_head", seq=verdict.head_seq, count=verdict.events))
+    elif verdict.fault == Fault.HEAD_UNKNOWN:
+        print(t("verify.head_unknown", id=incident_id, head=expected))
+    else:
+        fault = verdict.fault or Fault.EDITED
+        print(t(f"verify.{fault}", id=incident_id, seq=verdict.first_bad_event))
+    return EXIT_OK if verdict.ok else EXIT_FAILED
 
 
 def _names(settings: Settings, user_ids: list[str]) -> dict[str, str]:

@@ -42,6 +42,13 @@ class Incident(Base):
     alert_source: Mapped[str | None] = mapped_column(String(20))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    # The head of the incident's hash-chained timeline (SPEC 9): its last event's seq and hash.
+    # Every append advances it with an UPDATE, whose row lock serialises one incident's
+    # appenders on PostgreSQL (the chain never forks) and lets `verify` see a cut tail.
+    chain_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    chain_head: Mapped[str] = mapped_column(
+        String(64), default="0" * 64, server_default=text("'" + "0" * 64 + "'")
+    )
 
     __table_args__ = (
         # At most one open incident per channel, whatever races two replicas run.
@@ -68,8 +75,15 @@ class TimelineEvent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Its place in the incident's chain (1, 2, ...) and hex SHA-256 of the previous event's
+    # hash and its own canonical JSON (storage/chain.py, SPEC 9).
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_timeline_events_incident_at", "incident_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_events_incident_at", "incident_id", "at", "id"),
+        Index("uq_timeline_events_incident_seq", "incident_id", "seq", unique=True),
+    )
 
 
 class Alert(Base):

@@ -6,13 +6,31 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import TimelineEvent
+from storage.chain import canonical, json_safe, link
+from storage.models import Incident, TimelineEvent
 
 _TABLE = cast(Table, TimelineEvent.__table__)
+_INCIDENTS = cast(Table, Incident.__table__)
 _APPEND = insert(_TABLE).returning(_TABLE.c.id)
+# Built once: appends are the store's hottest write (SPEC 4).
+# The first UPDATE takes the incident row's lock on PostgreSQL and holds it to the commit, so
+# a second writer of the same incident waits here and then reads the head the first one left:
+# one chain, never a fork. It returns the new seq and the old head (the new event's prev).
+_ADVANCE = (
+    update(_INCIDENTS)
+    .where(_INCIDENTS.c.id == bindparam("incident_id"))
+    .values(chain_seq=_INCIDENTS.c.chain_seq + 1)
+    .returning(_INCIDENTS.c.chain_seq, _INCIDENTS.c.chain_head)
+)
+_SET_HEAD = (
+    update(_INCIDENTS)
+    .where(_INCIDENTS.c.id == bindparam("incident_id"))
+    .values(chain_head=bindparam("head"))
+)
+_ORDER = (TimelineEvent.seq,)
 
 
 def append(
@@ -25,9 +43,25 @@ def append(
     text: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> int:
-    """Add one event; return its id."""
+    """Add one event, chained to the incident's head (SPEC 9), in the caller's transaction;
+    return its id. Timeline rows are never updated or deleted after this: that would break
+    the chain, which is the point."""
     # Core statements go to the connection: the Session's ORM layer adds only cost here.
-    result = session.connection().execute(
+    connection = session.connection()
+    head = connection.execute(_ADVANCE, {"incident_id": incident_id}).first()
+    if head is None:
+        raise LookupError(f"no incident {incident_id} to append to")
+    seq, prev = int(head[0]), str(head[1])
+    # What is hashed is exactly what is stored (and read back, on either store).
+    safe = json_safe(data or {})
+    actor, kind = str(actor), str(kind)
+    digest = link(
+        prev,
+        canonical(
+            incident_id=incident_id, seq=seq, at=at, actor=actor, kind=kind, text=text, data=safe
+        ),
+    )
+    result = connection.execute(
         _APPEND,
         {
             "incident_id": incident_id,
@@ -35,25 +69,35 @@ def append(
             "actor": actor,
             "kind": kind,
             "text": text,
-            "data": data or {},
+            "data": safe,
+            "seq": seq,
+            "hash": digest,
         },
     )
+    connection.execute(_SET_HEAD, {"incident_id": incident_id, "head": digest})
     return int(result.scalar_one())
 
 
 def for_incident(session: Session, *, incident_id: int) -> Sequence[TimelineEvent]:
-    """The incident's events in the order they happened."""
+    """The incident's events in chain order (seq: the order they were recorded)."""
     return session.scalars(
-        select(TimelineEvent)
-        .where(TimelineEvent.incident_id == incident_id)
-        .order_by(TimelineEvent.at, TimelineEvent.id)
+        select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(*_ORDER)
     ).all()
+
+
+def head(session: Session, *, incident_id: int) -> tuple[int, str] | None:
+    """The incident's chain head as the incidents row keeps it: (seq, hash); None: no such
+    incident."""
+    row = session.execute(
+        select(Incident.chain_seq, Incident.chain_head).where(Incident.id == incident_id)
+    ).first()
+    return (int(row[0]), str(row[1])) if row is not None else None
 
 
 _KINDS = (
     select(TimelineEvent.kind)
     .where(TimelineEvent.incident_id == bindparam("incident_id"))
-    .order_by(TimelineEvent.at, TimelineEvent.id)
+    .order_by(*_ORDER)
 )
 
 

@@ -1,1 +1,2 @@
-"""Evidence and figures (SPEC 9): incident statistics, their chart, and the App Home."""
+"""Evidence and figures (SPEC 9): the timeline's hash chain and its verification,
+incident statistics, their chart, and the App Home."""

@@ -12,6 +12,7 @@ from bot.incidents.timeline import describe
 from bot.incidents.vocabulary import EventKind, Status
 from bot.messages import Catalogue
 from bot.text import fmt_datetime, fmt_duration, fmt_short_duration, fmt_time
+from storage.chain import GENESIS
 from storage.models import Incident, TimelineEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -136,6 +137,19 @@ def _mtta(events: Sequence[TimelineEvent], t: Catalogue) -> list[str]:
     return []
 
 
+def chain_head(events: Sequence[TimelineEvent]) -> str:
+    """The hash of the last event (SPEC 9): the head of the chain the report was drafted from;
+    64 zeros when there is none."""
+    return str(events[-1].hash) if events else GENESIS
+
+
+def chain_line(
+    events: Sequence[TimelineEvent], t: Catalogue, *, head: Callable[[str], str] = str
+) -> str:
+    """`타임라인 해시: <head> (N건)`: what `ailex verify --head` checks a report against."""
+    return t("report.chain", head=head(chain_head(events)), count=len(events))
+
+
 def render_markdown(
     incident: Incident,
     events: Sequence[TimelineEvent],
@@ -181,6 +195,7 @@ def render_markdown(
         f"- {t('report.commander')}: "
         + (mention(incident.commander_id) if incident.commander_id else t("card.awaiting_ack")),
         *_mtta(events, t),
+        f"- {chain_line(events, t)}",
         "",
         f"### {t('report.timeline')}",
     ]

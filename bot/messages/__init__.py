@@ -14,6 +14,7 @@ from typing import Any
 from bot.messages import (
     alerts,
     approvals,
+    chain,
     checks,
     clock,
     console,
@@ -33,6 +34,7 @@ _MODULES: tuple[ModuleType, ...] = (
     approvals,
     console,
     alerts,
+    chain,
     evidence,
     clock,
 )

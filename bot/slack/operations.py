@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
@@ -17,7 +17,13 @@ from bot.incidents.blocks import Renderer
 from bot.incidents.channels import channel_name
 from bot.incidents.flows import record
 from bot.incidents.live import Live, live_state
-from bot.incidents.report import is_user, people_in, render_markdown, report_filename
+from bot.incidents.report import (
+    chain_line,
+    is_user,
+    people_in,
+    render_markdown,
+    report_filename,
+)
 from bot.incidents.vocabulary import EventKind
 from bot.slack.blocks import chunked_sections, context, header
 from bot.slack.client import SLACK_TIMEOUT_S, classify, slack_error
@@ -25,7 +31,7 @@ from bot.slack.outbox import Operation, Sender
 from bot.slack.people import People, fallback
 from bot.text import escape
 from storage import Store, approvals, diagnoses, followups, incidents, timeline
-from storage.models import ApprovalRequest, CheckResult, DiagnosisRun, Incident
+from storage.models import ApprovalRequest, CheckResult, DiagnosisRun, Incident, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +321,9 @@ class SlackOperations:
         """Post the report as a message and record that it was posted."""
         incident = self._incident(payload["incident_id"])
         channel = self._channel(incident)
-        markdown = self._markdown(incident)
+        with self._store.read() as session:
+            events = timeline.for_incident(session, incident_id=incident.id)
+        markdown = self._markdown(incident, events=events)
         text = self._render.t("report.posted", id=incident.id, title=escape(incident.title))
         blocks = [header(self._render.t("report.header", id=incident.id))]
         sections = chunked_sections(_markdown_to_mrkdwn(markdown).splitlines())
@@ -326,6 +334,11 @@ class SlackOperations:
         else:
             blocks += sections
         blocks.append(context(self._render.t("report.file_note")))
+        # The head, out of the database's reach (SPEC 9): whatever the sections' cut, and in
+        # the notification text, a later edit with a recomputed chain still shows against it.
+        chain = chain_line(events, self._render.t, head=lambda head: f"`{head}`")
+        blocks.append(context(chain))
+        text = f"{text}\n{chain}"
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         with self._store.write() as session:
             record(
@@ -437,11 +450,18 @@ class SlackOperations:
         )
         return {"channel": request.channel_id, "ts": request.message_ts}
 
-    def _markdown(self, incident: Incident, *, names: bool = False) -> str:
+    def _markdown(
+        self,
+        incident: Incident,
+        *,
+        names: bool = False,
+        events: Sequence[TimelineEvent] | None = None,
+    ) -> str:
         """The report; `names`: people by their display names (a file, which Slack does not
         render mentions in), else as mentions (a message, where Slack shows their names)."""
         with self._store.read() as session:
-            events = timeline.for_incident(session, incident_id=incident.id)
+            if events is None:
+                events = timeline.for_incident(session, incident_id=incident.id)
             items = list(followups.of_incident(session, incident_id=incident.id))
         mention: Callable[[str], str] = lambda user: f"<@{user}>"  # noqa: E731
         if names:

@@ -17,10 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("incidents") as batch:
-        batch.add_column(sa.Column("alert_source", sa.String(20), nullable=True))
-        batch.add_column(sa.Column("acknowledged_at", UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("acknowledged_by", sa.String(32), nullable=True))
+    # Plain ADD COLUMN, never a batch copy of incidents: on SQLite a copy drops the table, and
+    # its children's foreign keys would take their rows with it.
+    op.add_column("incidents", sa.Column("alert_source", sa.String(20), nullable=True))
+    op.add_column("incidents", sa.Column("acknowledged_at", UTCDateTime(), nullable=True))
+    op.add_column("incidents", sa.Column("acknowledged_by", sa.String(32), nullable=True))
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -66,7 +67,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("intake_locks")
     op.drop_table("alerts")
-    with op.batch_alter_table("incidents") as batch:
-        batch.drop_column("acknowledged_by")
-        batch.drop_column("acknowledged_at")
-        batch.drop_column("alert_source")
+    # In place (SQLite drops a column since 3.35), for the same reason as above.
+    for column in ("acknowledged_by", "acknowledged_at", "alert_source"):
+        op.drop_column("incidents", column)

@@ -1,7 +1,7 @@
 """the runbook's clock (SPEC 7): reminders as stored schedules, and follow-ups
 
 Revision ID: 0007_clock
-Revises: 0006
+Revises: 0007_chain
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from storage.types import JSONType, UTCDateTime
 
 revision = "0007_clock"
-down_revision = "0006"
+down_revision = "0007_chain"
 branch_labels = None
 depends_on = None
 
