@@ -206,6 +206,15 @@ def _remediate(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respon
         ack()
 
 
+def _notify(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    words = ["customer-notice", *cmd.text.split()]
+    _remediate(core, Command(Name.REMEDIATE, args=tuple(words)), actor, ack, respond)
+
+
+def _report_send(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    _remediate(core, Command(Name.REMEDIATE, args=("customer-report",)), actor, ack, respond)
+
+
 HANDLERS: dict[Name, Handler] = {
     Name.HELP: _help,
     Name.INCIDENT_START: _incident_start,
@@ -222,4 +231,6 @@ HANDLERS: dict[Name, Handler] = {
     Name.STARTED: _started,
     Name.CONTACTS: _contacts,
     Name.ACK: _ack,
+    Name.NOTIFY: _notify,
+    Name.REPORT_SEND: _report_send,
 }

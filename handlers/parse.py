@@ -27,6 +27,8 @@ class Name(StrEnum):
     STARTED = "started"
     CONTACTS = "contacts"
     ACK = "ack"
+    NOTIFY = "notify"
+    REPORT_SEND = "report_send"
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,14 @@ _WORDS: dict[str, str] = {
     "started": "started", "발생": "started", "발생일시": "started", "발생시각": "started",
     "contacts": "contacts", "연락처": "contacts",
     "ack": "ack", "acknowledge": "ack", "인지": "ack",
+    "notify": "notify", "공지": "notify", "고객공지": "notify",
 }  # fmt: skip
 _INCIDENT_WORDS = {
     "start": "start", "declare": "start", "시작": "start", "선언": "start",
     "list": "list", "목록": "list", "ls": "list",
 }  # fmt: skip
 _REPORT_EDIT_WORDS = {"edit", "수정", "고치기", "편집"}
+_REPORT_SEND_WORDS = {"send", "발송", "보내기"}
 _STATUS_WORDS = {
     "investigating": Status.INVESTIGATING, "조사중": Status.INVESTIGATING,
     "조사": Status.INVESTIGATING,
@@ -158,8 +162,10 @@ def parse(text: str | None) -> Command:
     if word == "report":
         if rest.lower() in _REPORT_EDIT_WORDS:
             return Command(Name.REPORT_EDIT)
+        if rest.lower() in _REPORT_SEND_WORDS:
+            return Command(Name.REPORT_SEND)
         if rest:
-            suggestion = closest(rest.split()[0], list(_REPORT_EDIT_WORDS))
+            suggestion = closest(rest.split()[0], [*_REPORT_EDIT_WORDS, *_REPORT_SEND_WORDS])
             raise ParseError("report_verb", "report_edit", suggestion=suggestion, value=rest[:40])
         return Command(Name.REPORT)
     if word == "started":
@@ -171,6 +177,8 @@ def parse(text: str | None) -> Command:
     if word == "ack":
         _no_more(rest, "ack")
         return Command(Name.ACK)
+    if word == "notify":
+        return Command(Name.NOTIFY, text=rest)
     _no_more(rest, "contacts")
     return Command(Name.CONTACTS)
 

@@ -51,6 +51,9 @@ class EventKind(StrEnum):
     ALERT = "alert"
     ALERT_RECOVERED = "alert_recovered"
     ACKNOWLEDGED = "acknowledged"
+    # Customers heard from us (SPEC 8): a notice published, the customer report e-mailed.
+    CUSTOMER_NOTIFIED = "customer_notified"
+    CUSTOMER_REPORT_SENT = "customer_report_sent"
 
 
 class Phase(StrEnum):

@@ -16,6 +16,7 @@ from bot.messages import (
     approvals,
     checks,
     console,
+    customers,
     diagnosis,
     incidents,
     remediations,
@@ -31,6 +32,7 @@ _MODULES: tuple[ModuleType, ...] = (
     approvals,
     console,
     alerts,
+    customers,
 )
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.approvals.blocks import render_request
 from bot.clock import Clock
+from bot.customers.blocks import customer_buttons
 from bot.diagnosis.blocks import render_run
 from bot.incidents.blocks import Renderer
 from bot.incidents.channels import channel_name
@@ -326,6 +327,9 @@ class SlackOperations:
         else:
             blocks += sections
         blocks.append(context(self._render.t("report.file_note")))
+        if incident.resolved_at is not None:
+            # SPEC 8: after resolve, customers are told and sent the report, each approved.
+            blocks.append(customer_buttons(self._render.t))
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         with self._store.write() as session:
             record(
