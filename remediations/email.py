@@ -95,14 +95,16 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
 def _reason(error: BaseException, password: str | None) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [
-            f"{code} {text.decode(errors='replace')}" for code, text in error.recipients.values()
-        ]
+        codes = [f"{code} {_text(text)}" for code, text in error.recipients.values()]
         text = "refused: " + "; ".join(codes)
     elif isinstance(error, smtplib.SMTPResponseException):
-        text = f"{error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        text = f"{error.smtp_code} {_text(error.smtp_error)}"
     elif isinstance(error, ssl.SSLCertVerificationError):
         text = f"certificate not trusted: {error.verify_message}"
     elif isinstance(error, (socket.timeout, TimeoutError)):

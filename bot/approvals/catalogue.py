@@ -202,6 +202,12 @@ def _customers_configured(settings: Settings) -> None:
     check_any_channel(settings)
 
 
+def _report_configured(settings: Settings) -> None:
+    from bot.customers.channels import check_email
+
+    check_email(settings)
+
+
 _VERCEL = ("VERCEL_TOKEN", "VERCEL_PROJECT_ID")
 _EDGE = ("VERCEL_TOKEN", "AILEX_EDGE_CONFIG_ID")
 _DATABASE = ("SUPABASE_DB_URL",)
@@ -267,7 +273,7 @@ ACTIONS: dict[str, Action] = {
             done_event=EventKind.CUSTOMER_REPORT_SENT,
             draft=_report_draft,
             after_resolve=True,
-            configured=_customers_configured,
+            configured=_report_configured,
         ),
     )
 }

@@ -70,7 +70,10 @@ def notice_texts(incident: Incident, text: str | None, locales: Sequence[str]) -
         suffix = "_resolved" if resolved else ""
         lines = [t(f"customer.notice.intro{suffix}"), ""]
         lines.append(
-            t("customer.notice.severity", severity=t(f"customer.notice.severity.{incident.severity}"))
+            t(
+                "customer.notice.severity",
+                severity=t(f"customer.notice.severity.{incident.severity}"),
+            )
         )
         lines.append(t("customer.notice.status", status=t(f"customer.notice.status.{status}")))
         if impact:
@@ -97,9 +100,7 @@ def _email_details(mail: Mail | None, count: int, missing: list[str]) -> list[Ms
     if mail is None:
         return [msg("customer.preview.email_missing", settings=", ".join(missing))]
     details = [msg("customer.preview.email", count=count, subject=mail.subject)]
-    details += [
-        msg("customer.preview.attachment", filename=a.filename) for a in mail.attachments
-    ]
+    details += [msg("customer.preview.attachment", filename=a.filename) for a in mail.attachments]
     return details
 
 
@@ -124,12 +125,19 @@ def draft_notice(
             body=_joined(texts),
             component_ids=settings.statuspage_component_ids,
         )
-        components = ", ".join(f"`{c}`" for c in page.component_ids) or msg(
-            "customer.preview.no_components"
-        ).model_dump()
+        components = (
+            ", ".join(f"`{c}`" for c in page.component_ids)
+            or msg("customer.preview.no_components").model_dump()
+        )
         key = "customer.preview.page_update" if existing else "customer.preview.page_create"
         details.append(
-            msg(key, page_id=existing or "", status=page.status, impact=page.impact, components=components)
+            msg(
+                key,
+                page_id=existing or "",
+                status=page.status,
+                impact=page.impact,
+                components=components,
+            )
         )
     else:
         details.append(msg("customer.preview.page_missing", settings=", ".join(page_missing)))
@@ -192,7 +200,9 @@ def draft_report(
     mail = Mail(
         subject=first("customer.report.subject", title=title),
         body=body,
-        attachments=[Attachment(filename=report_filename(incident, settings.zone), content=markdown)],
+        attachments=[
+            Attachment(filename=report_filename(incident, settings.zone), content=markdown)
+        ],
     )
     recipients = list(dict.fromkeys(settings.customer_emails))
     details = _email_details(mail, len(recipients), [])

@@ -82,7 +82,11 @@ def publish_notice(preview: Preview, settings: Settings, extra: dict[str, Any]) 
         if page is None:
             page_msg = msg("customer.outcome.page_skipped")
         elif page["ok"]:
-            key = "customer.outcome.page_created" if page["created"] else "customer.outcome.page_updated"
+            key = (
+                "customer.outcome.page_created"
+                if page["created"]
+                else "customer.outcome.page_updated"
+            )
             page_msg = msg(key, page_id=page["incident_id"])
         else:
             page_msg = msg("customer.outcome.page_failed", error=page["error"] or "")
@@ -95,7 +99,9 @@ def publish_notice(preview: Preview, settings: Settings, extra: dict[str, Any]) 
         ok = (page is None or page["ok"]) and all(d.sent for d in deliveries)
         return Outcome(
             ok=ok,
-            summary=msg("customer.outcome.notice", page=page_msg.model_dump(), email=email_msg.model_dump()),
+            summary=msg(
+                "customer.outcome.notice", page=page_msg.model_dump(), email=email_msg.model_dump()
+            ),
             details=_failures(deliveries),
             data=dict(data),
         )

@@ -72,7 +72,9 @@ def render_customer_report(
         lines = [t("customer.report.md.title", title=scrub(incident.title)), ""]
         lines.append(t("customer.report.md.started", at=fmt_datetime(started, zone)))
         if incident.resolved_at is not None:
-            lines.append(t("customer.report.md.resolved", at=fmt_datetime(incident.resolved_at, zone)))
+            lines.append(
+                t("customer.report.md.resolved", at=fmt_datetime(incident.resolved_at, zone))
+            )
             minutes = max(0, round((incident.resolved_at - started).total_seconds() / 60))
             lines.append(t("customer.report.md.duration", minutes=minutes))
         lines.append(t("customer.report.md.impact", impact=scrub(incident.impact) or none))

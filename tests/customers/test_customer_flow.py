@@ -12,8 +12,8 @@ import pytest
 
 from storage import approvals
 from tests.approvals.helpers import _kinds, _refusals, _request
-from tests.fakes.statuspage_manage import INCIDENT, INCIDENTS, FakeStatuspageManage
 from tests.fakes.smtp import FakeSmtp
+from tests.fakes.statuspage_manage import INCIDENT, INCIDENTS, FakeStatuspageManage
 from tests.harness import BotHarness, ack, declare, flat
 
 CONTACTS = "ops@customer-a.kr,it@customer-b.kr"
@@ -177,9 +177,7 @@ def test_after_resolve_the_notice_resolves_the_page_and_the_report_is_mailed_wit
     assert smtp.password not in seen
 
 
-def test_refused_key_and_refused_recipient_are_recorded_and_never_retried(
-    make_bot, page, tmp_path
-):
+def test_refused_key_and_refused_recipient_are_recorded_and_never_retried(make_bot, page, tmp_path):
     with FakeSmtp(tmp_path, reject=("it@customer-b.kr",)) as smtp:
         settings = {**_page_settings(page), **_mail_settings(smtp)}
         settings["STATUSPAGE_API_KEY"] = "wrong-key-000"
