@@ -250,3 +250,31 @@ def test_two_instances_and_many_approvers_publish_once(store_url, page, smtp):
     finally:
         second.close()
         first.close()
+
+
+@pytest.mark.parametrize("fault", ["503", "timeout"])
+def test_a_page_outage_is_recorded_the_mail_still_goes_and_nothing_is_retried(
+    make_bot, page, smtp, fault
+):
+    from tests.fakes.base import Response
+
+    settings = {**_page_settings(page), **_mail_settings(smtp)}
+    if fault == "timeout":
+        settings["AILEX_PROBE_TIMEOUT"] = "0.5"
+        page.fail("POST", INCIDENTS, Response(status=201, body={"id": "late"}, delay=12.0))
+    else:
+        page.fail("POST", INCIDENTS, 503)
+    bot = make_bot(**settings)
+    channel = declare(bot)
+    ack(bot.command("notify", channel=channel, user="U_ALICE"))
+    bot.settle(timeout=30)
+    bot.click("ailex.approve", "1", user="U_BOB", channel=channel)
+    bot.settle(timeout=40)
+    request = _request(bot)
+    assert request.state == "failed"
+    expected = "http 503" if fault == "503" else "timeout"
+    assert request.outcome["data"]["page"]["error"] == expected
+    assert expected in _message_of(bot, channel, 1)
+    assert len(smtp.received) == 2
+    assert len(page.received("POST", INCIDENTS)) == 1
+    assert "remediation_failed" in _kinds(bot)
