@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+# A plain address (`name@example.com`): customer contacts and the sender, not display names.
+_EMAIL = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+$")
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-:]+?)(?::(\d{1,5}))?$")
 
 
@@ -157,6 +159,63 @@ class Settings(BaseSettings):
         """Minutes without an update before the update reminder, by severity."""
         return parse_update_intervals(self.update_reminder_minutes)
 
+    # Customers (SPEC 8): the status page's manage API and customer e-mail. The SMTP URL
+    # carries a password, so the whole URL is a secret.
+    statuspage_api_key: SecretStr | None = Field(None, validation_alias="STATUSPAGE_API_KEY")
+    statuspage_page_id: str | None = Field(None, validation_alias="STATUSPAGE_PAGE_ID")
+    statuspage_api_url: HttpUrl = Field(
+        "https://api.statuspage.io/v1", validation_alias="STATUSPAGE_API_URL"
+    )
+    statuspage_component_ids: Csv = Field(
+        default_factory=list, validation_alias="STATUSPAGE_COMPONENT_IDS"
+    )
+    smtp_url: SecretStr | None = Field(None, validation_alias="AILEX_SMTP_URL")
+    smtp_from: str | None = Field(None, validation_alias="AILEX_SMTP_FROM")
+    smtp_ca_file: str | None = Field(None, validation_alias="AILEX_SMTP_CA_FILE")
+    customer_emails: Csv = Field(default_factory=list, validation_alias="AILEX_CUSTOMER_EMAILS")
+    customer_locales: Csv = Field(
+        default_factory=lambda: ["ko", "en"], validation_alias="AILEX_CUSTOMER_LOCALES"
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value.get_secret_value())
+            port = parts.port
+        except ValueError:
+            raise ValueError("setting.smtp_url") from None
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == 0:
+            raise ValueError("setting.smtp_url")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value.strip()):
+            raise ValueError("setting.email")
+        return value.strip() if value is not None else None
+
+    @field_validator("customer_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not _EMAIL.match(address):
+                raise ValueError("setting.emails")
+        return value
+
+    @field_validator("customer_locales")
+    @classmethod
+    def _locales(cls, value: list[str]) -> list[str]:
+        locales = [v.lower() for v in value]
+        if not locales or any(v not in ("ko", "en") for v in locales):
+            raise ValueError("setting.customer_locales")
+        return list(dict.fromkeys(locales))
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -253,6 +312,9 @@ class Settings(BaseSettings):
         password = _password_in_url(db_url) or _password_in_url(self.database_url)
         if password:
             secrets.append(password)
+        smtp_password = smtp_password_of(self.secret("smtp_url"))
+        if smtp_password:
+            secrets.append(smtp_password)
         return secrets
 
 
@@ -265,6 +327,19 @@ def vercel_args(settings: Settings, *, timeout: float) -> VercelArgs:
         "team_id": settings.vercel_team_id,
         "timeout": timeout,
     }
+
+
+def smtp_password_of(url: str | None) -> str | None:
+    """The password in an SMTP URL (decoded, as it is sent), for redaction."""
+    from urllib.parse import unquote, urlsplit
+
+    if not url:
+        return None
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
 
 
 def _password_in_url(url: str) -> str | None:

@@ -249,6 +249,15 @@ def _followup_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Re
     ephemeral(ack, "\n".join(lines))
 
 
+def _notify(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    words = ["customer-notice", *cmd.text.split()]
+    _remediate(core, Command(Name.REMEDIATE, args=tuple(words)), actor, ack, respond)
+
+
+def _report_send(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
+    _remediate(core, Command(Name.REMEDIATE, args=("customer-report",)), actor, ack, respond)
+
+
 HANDLERS: dict[Name, Handler] = {
     Name.HELP: _help,
     Name.INCIDENT_START: _incident_start,
@@ -270,4 +279,6 @@ HANDLERS: dict[Name, Handler] = {
     Name.FOLLOWUP_ADD: _followup_add,
     Name.FOLLOWUP_DONE: _followup_done,
     Name.FOLLOWUP_LIST: _followup_list,
+    Name.NOTIFY: _notify,
+    Name.REPORT_SEND: _report_send,
 }

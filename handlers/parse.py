@@ -32,6 +32,8 @@ class Name(StrEnum):
     FOLLOWUP_ADD = "followup_add"
     FOLLOWUP_DONE = "followup_done"
     FOLLOWUP_LIST = "followup_list"
+    NOTIFY = "notify"
+    REPORT_SEND = "report_send"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ _WORDS: dict[str, str] = {
     "stats": "stats", "통계": "stats",
     "commander": "commander", "지휘자": "commander", "인계": "commander",
     "followup": "followup", "후속": "followup", "후속조치": "followup",
+    "notify": "notify", "공지": "notify", "고객공지": "notify",
 }  # fmt: skip
 _FOLLOWUP_DONE_WORDS = {"done", "완료"}
 _FOLLOWUP_LIST_WORDS = {"list", "목록", "ls"}
@@ -87,6 +90,7 @@ _INCIDENT_WORDS = {
     "list": "list", "목록": "list", "ls": "list",
 }  # fmt: skip
 _REPORT_EDIT_WORDS = {"edit", "수정", "고치기", "편집"}
+_REPORT_SEND_WORDS = {"send", "발송", "보내기"}
 _STATUS_WORDS = {
     "investigating": Status.INVESTIGATING, "조사중": Status.INVESTIGATING,
     "조사": Status.INVESTIGATING,
@@ -172,8 +176,10 @@ def parse(text: str | None) -> Command:
     if word == "report":
         if rest.lower() in _REPORT_EDIT_WORDS:
             return Command(Name.REPORT_EDIT)
+        if rest.lower() in _REPORT_SEND_WORDS:
+            return Command(Name.REPORT_SEND)
         if rest:
-            suggestion = closest(rest.split()[0], list(_REPORT_EDIT_WORDS))
+            suggestion = closest(rest.split()[0], [*_REPORT_EDIT_WORDS, *_REPORT_SEND_WORDS])
             raise ParseError("report_verb", "report_edit", suggestion=suggestion, value=rest[:40])
         return Command(Name.REPORT)
     if word == "started":
@@ -197,6 +203,8 @@ def parse(text: str | None) -> Command:
         return Command(Name.COMMANDER, args=(person,))
     if word == "followup":
         return _followup(rest)
+    if word == "notify":
+        return Command(Name.NOTIFY, text=rest)
     _no_more(rest, "contacts")
     return Command(Name.CONTACTS)
 

@@ -79,7 +79,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         drop_database(name)
 
 
-_OUR_VARIABLES = ("SLACK_", "AILEX_", "VERCEL_", "SUPABASE_", "OPENAI_", "GITHUB_")
+_OUR_VARIABLES = ("SLACK_", "AILEX_", "VERCEL_", "SUPABASE_", "OPENAI_", "GITHUB_", "STATUSPAGE_")
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,13 @@ from bot.incidents.vocabulary import EventKind
 from bot.settings import Settings, is_set, vercel_args
 from bot.text import closest, escape
 from remediations.base import Outcome, Preview
+from storage import Store
+from storage.models import Incident
 
 PreviewFn = Callable[[Settings, "str | None", datetime], Preview]
 ExecuteFn = Callable[[Preview, Settings, dict[str, Any]], Outcome]
+# A preview drafted from the incident and what the store knows of it (a customer notice).
+DraftFn = Callable[[Settings, "str | None", datetime, Incident, Store], Preview]
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,13 @@ class Action:
     requires: tuple[str, ...] = ()
     # How many words may follow the action's name (None: free text, such as a reason).
     max_words: int | None = 0
+    # Drafted from the incident (bot/customers) rather than read from the world: when set,
+    # the engine calls it instead of `preview`.
+    draft: DraftFn | None = None
+    # May be asked for after the incident is resolved (a customer notice or report).
+    after_resolve: bool = False
+    # Says itself which settings it lacks (`check_configured`): one of several channels.
+    configured: Callable[[Settings], None] | None = None
 
 
 def _db(settings: Settings) -> dict[str, Any]:
@@ -153,6 +164,50 @@ def _rotate_execute(preview: Preview, settings: Settings, extra: dict[str, Any])
     )
 
 
+def _unused_preview(settings: Settings, argument: str | None, now: datetime) -> Preview:
+    raise AssertionError("a drafted action is previewed by its draft")
+
+
+def _notice_draft(
+    settings: Settings, argument: str | None, now: datetime, incident: Incident, store: Store
+) -> Preview:
+    from bot.customers.drafts import draft_notice
+
+    return draft_notice(settings, argument, now, incident, store)
+
+
+def _notice_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from bot.customers.publish import publish_notice
+
+    return publish_notice(preview, settings, extra)
+
+
+def _report_draft(
+    settings: Settings, argument: str | None, now: datetime, incident: Incident, store: Store
+) -> Preview:
+    from bot.customers.drafts import draft_report
+
+    return draft_report(settings, argument, now, incident, store)
+
+
+def _report_execute(preview: Preview, settings: Settings, extra: dict[str, Any]) -> Outcome:
+    from bot.customers.publish import send_report
+
+    return send_report(preview, settings, extra)
+
+
+def _customers_configured(settings: Settings) -> None:
+    from bot.customers.channels import check_any_channel
+
+    check_any_channel(settings)
+
+
+def _report_configured(settings: Settings) -> None:
+    from bot.customers.channels import check_email
+
+    check_email(settings)
+
+
 _VERCEL = ("VERCEL_TOKEN", "VERCEL_PROJECT_ID")
 _EDGE = ("VERCEL_TOKEN", "AILEX_EDGE_CONFIG_ID")
 _DATABASE = ("SUPABASE_DB_URL",)
@@ -198,6 +253,28 @@ ACTIONS: dict[str, Action] = {
             done_event=EventKind.BACKUP,
             requires=_DATABASE,
         ),
+        # SPEC 8: nothing reaches a customer without a second person's approval.
+        Action(
+            "customer-notice",
+            _unused_preview,
+            _notice_execute,
+            destructive=False,
+            done_event=EventKind.CUSTOMER_NOTIFIED,
+            max_words=None,
+            draft=_notice_draft,
+            after_resolve=True,
+            configured=_customers_configured,
+        ),
+        Action(
+            "customer-report",
+            _unused_preview,
+            _report_execute,
+            destructive=False,
+            done_event=EventKind.CUSTOMER_REPORT_SENT,
+            draft=_report_draft,
+            after_resolve=True,
+            configured=_report_configured,
+        ),
     )
 }
 
@@ -216,6 +293,8 @@ _ALIASES = {
     "ai안내": "ai-degraded",
     "키교체": "rotate-openai-key",
     "백업": "backup",
+    "고객공지": "customer-notice",
+    "고객보고서": "customer-report",
 }
 
 
@@ -226,15 +305,17 @@ def check_arguments(action: Action, words: list[str]) -> None:
 
 
 def undoes(action: Action, argument: str | None) -> bool:
-    """Whether this asks to switch a site flag back off: what is left in effect after an
-    incident is resolved may still be undone."""
+    """Whether this may be asked for after the incident is resolved: switching a site flag
+    back off (what is left in effect may still be undone), or telling customers."""
     from remediations.edge_flags import parse_switch
 
-    return action.switch and parse_switch(argument) is False
+    return action.after_resolve or (action.switch and parse_switch(argument) is False)
 
 
 def check_configured(action: Action, settings: Settings) -> None:
     """Raise a UserError naming the settings this action needs and does not have."""
+    if action.configured is not None:
+        action.configured(settings)
     missing = [variable for variable in action.requires if not is_set(settings, variable)]
     if missing:
         raise UserError("remediation.not_configured", settings=", ".join(missing))

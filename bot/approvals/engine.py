@@ -114,7 +114,12 @@ class Approvals:
             self.check_not_pending(incident_id=incident.id, action=action, actor=actor)
         now = self._clock()
         try:
-            preview = action.preview(self._settings, argument, now)
+            if action.draft is not None:
+                preview = action.draft(self._settings, argument, now, incident, self._store)
+            else:
+                preview = action.preview(self._settings, argument, now)
+        except UserError:
+            raise
         except Exception:
             # A remediation never raises by contract; if one does, nothing is asked for.
             error_id = new_error_id()
@@ -440,6 +445,11 @@ class Approvals:
         request = self.get(request_id)
         self._sender.kick(incident_queue(request.incident_id))
         preview = Preview.model_validate(request.preview)
+        # What an execution may say of itself as it goes (what it already sent), kept with the
+        # request so an execution cut off midway still shows what it did.
+        extra["progress"] = lambda partial: self._progress(request_id, partial)
+        extra["incident_id"] = request.incident_id
+        extra["store"] = self._store
         stop = threading.Event()
         beat = threading.Thread(
             target=self._heartbeat, args=(request_id, stop), name="ailex-heartbeat", daemon=True
@@ -471,6 +481,20 @@ class Approvals:
                 to_state=State.EXECUTING,
                 held_by=self._executor,
                 heartbeat_at=self._clock(),
+            )
+
+    def _progress(self, request_id: int, partial: Outcome) -> bool:
+        """Keep what the execution has done so far as the request's outcome (state stays
+        `executing`); False when it is no longer this process's."""
+        with self._store.write() as session:
+            return queries.transition(
+                session,
+                request_id=request_id,
+                from_state=State.EXECUTING,
+                to_state=State.EXECUTING,
+                held_by=self._executor,
+                heartbeat_at=self._clock(),
+                outcome=partial.model_dump(mode="json"),
             )
 
     def _heartbeat(self, request_id: int, stop: threading.Event) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 from bot.incidents.vocabulary import PHASE_DEADLINES, EventKind, Phase
 from storage.models import Incident, TimelineEvent
 
-# Timeline kinds other helpers' flows record (bot/customers/, SPEC 8): a customer notice
-# posted, and the customer report sent. Named here once, for the lead to align at merge.
-CUSTOMER_NOTICE_SENT = "customer_notice_sent"
-CUSTOMER_REPORT_SENT = "customer_report_sent"
+# What the customer flows record (bot/customers/, SPEC 8): a notice published, the customer
+# report e-mailed.
+CUSTOMER_NOTICE_SENT = EventKind.CUSTOMER_NOTIFIED.value
+CUSTOMER_REPORT_SENT = EventKind.CUSTOMER_REPORT_SENT.value
 
 # 사후 분석: a first reminder 20 hours after recovery, then overdue at the runbook's 24.
 POSTMORTEM_FIRST = timedelta(hours=20)

@@ -532,6 +532,8 @@ HELP_ENTRIES = (
     "resolve",
     "reopen",
     "report",
+    "notify",
+    "report_send",
     "report_edit",
     "started",
     "contacts",

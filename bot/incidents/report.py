@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.customers.state import report_sent_in
 from bot.incidents.timeline import describe
 from bot.incidents.vocabulary import EventKind, Status
 from bot.messages import Catalogue
@@ -124,6 +125,8 @@ def executed_actions(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
         EventKind.REMEDIATION_FAILED,
         EventKind.REMEDIATION_INTERRUPTED,
         EventKind.BACKUP,
+        EventKind.CUSTOMER_NOTIFIED,
+        EventKind.CUSTOMER_REPORT_SENT,
     }
     return [event for event in events if event.kind in kinds]
 
@@ -220,6 +223,12 @@ def render_markdown(
         lines.append(f"- {when} {u(describe(event, t, zone=zone))}")
     if not incident.actions and not actions:
         lines.append(none)
+
+    sent = report_sent_in(events)
+    if sent is not None:
+        lines.append(
+            "- " + t("customer.report_sent", at=fmt_datetime(sent.at, zone), count=sent.count)
+        )
 
     lines += [
         "",

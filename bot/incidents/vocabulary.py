@@ -59,6 +59,9 @@ class EventKind(StrEnum):
     COMMANDER_CHANGED = "commander_changed"
     FOLLOWUP_ADDED = "followup_added"
     FOLLOWUP_DONE = "followup_done"
+    # Customers heard from us (SPEC 8): a notice published, the customer report e-mailed.
+    CUSTOMER_NOTIFIED = "customer_notified"
+    CUSTOMER_REPORT_SENT = "customer_report_sent"
 
 
 class Phase(StrEnum):

@@ -18,6 +18,7 @@ from bot.messages import (
     checks,
     clock,
     console,
+    customers,
     diagnosis,
     evidence,
     incidents,
@@ -37,6 +38,7 @@ _MODULES: tuple[ModuleType, ...] = (
     chain,
     evidence,
     clock,
+    customers,
 )
 
 log = logging.getLogger(__name__)

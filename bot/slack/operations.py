@@ -12,6 +12,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.approvals.blocks import render_request
 from bot.clock import Clock
+from bot.customers.blocks import customer_buttons
 from bot.diagnosis.blocks import render_run
 from bot.incidents.blocks import Renderer
 from bot.incidents.channels import channel_name
@@ -339,6 +340,9 @@ class SlackOperations:
         chain = chain_line(events, self._render.t, head=lambda head: f"`{head}`")
         blocks.append(context(chain))
         text = f"{text}\n{chain}"
+        if incident.resolved_at is not None:
+            # SPEC 8: after resolve, customers are told and sent the report, each approved.
+            blocks.append(customer_buttons(self._render.t))
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         with self._store.write() as session:
             record(
