@@ -17,7 +17,7 @@ from bot.evidence.home import MAX_BLOCKS, home_view
 from bot.evidence.stats import Figures
 from bot.messages import Catalogue
 from storage.models import Incident
-from tests.harness import FakeClock, ack, flat
+from tests.harness import FakeClock, ack, declare, flat
 
 ZONE_NAME = "Asia/Seoul"
 
@@ -225,3 +225,24 @@ def test_without_incident_channels_the_home_form_says_why_it_cannot_declare(make
                              title="x", severity="P2", user="U_ALICE")  # fmt: skip
     assert "AILEX_INCIDENT_CHANNELS" in flat(answer.json()["view"])
     assert bot.core.incidents.list_open() == []
+
+
+def test_the_home_tab_lists_the_viewers_open_followups_and_not_others(make_bot):
+    bot = make_bot()
+    bot.slack.add_user("U_OWNER", "owner")
+    channel = declare(bot)
+    ack(bot.command("followup 커넥션 풀 상한 올리기 <@U_OWNER> 2099-01-31", channel=channel))
+    ack(bot.command("followup 알림 문구 고치기", channel=channel))  # the caller's own
+    ack(bot.command("followup 끝낸 일 <@U_OWNER>", channel=channel))
+    ack(bot.command("followup done 3", channel=channel))
+    bot.settle()
+    shown = flat(_valid_home(bot, "U_OWNER"))
+    assert "내 후속 조치 (1건)" in shown
+    assert "커넥션 풀 상한 올리기" in shown and "2099-01-31" in shown
+    assert "알림 문구 고치기" not in shown and "끝낸 일" not in shown
+
+
+def _valid_home(bot, user: str) -> list[dict[str, Any]]:
+    view = _home_opened(bot, user)
+    _valid(view)
+    return view["blocks"]
