@@ -84,7 +84,7 @@ EN = {
     "alert.fallback": "{source} alert: {name}",
     "alert.triage": "🔔 {mention}*{source}* alert: *{name}*",
     "alert.triage.guess": "Likely scenario: {scenario} · severity {severity}",
-    "alert.triage.more": "The same alert came {count} more times (last: {state}, {at})",
+    "alert.triage.more": "Repeats of the same alert: {count} (last: {state}, {at})",
     "alert.triage.declared": "✅ Declared incident #{incident}: <@{user}>, {at}",
     "alert.triage.dismissed": "🚫 Dismissed by <@{user}>, {at}",
     "alert.decision.declared": "declared",

@@ -65,7 +65,7 @@ KO = {
 EN = {
     "stats.title": "📊 Incident statistics: last {days} days",
     "stats.period": "{since} to {until}",
-    "stats.count": "{count} incidents",
+    "stats.count": "Incidents: {count}",
     "stats.by_severity": "By severity: {counts}",
     "stats.by_scenario": "By scenario: {counts}",
     "stats.none": "none",
@@ -84,7 +84,7 @@ EN = {
         "p90 and median: linear interpolation between the two closest ranks"
     ),
     "stats.ack": "Posting the last {days} days' incident statistics in this channel.",
-    "stats.fallback": "Incident statistics: last {days} days, {count} incidents",
+    "stats.fallback": "Incident statistics: last {days} days, incidents: {count}",
     "stats.file_title": "Incident statistics chart (last {days} days)",
     "stats.chart.title": "Incidents per week and MTTR median (last {days} days)",
     "stats.chart.week": "Week (starting Monday)",
