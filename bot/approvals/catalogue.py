@@ -258,7 +258,9 @@ ACTIONS: dict[str, Action] = {
             "customer-notice",
             _unused_preview,
             _notice_execute,
-            destructive=False,
+            # What customers read cannot be taken back: a red button, like every other
+            # action with no undo.
+            destructive=True,
             done_event=EventKind.CUSTOMER_NOTIFIED,
             max_words=None,
             draft=_notice_draft,
@@ -269,7 +271,7 @@ ACTIONS: dict[str, Action] = {
             "customer-report",
             _unused_preview,
             _report_execute,
-            destructive=False,
+            destructive=True,
             done_event=EventKind.CUSTOMER_REPORT_SENT,
             draft=_report_draft,
             after_resolve=True,

@@ -573,7 +573,10 @@ def test_only_a_remediation_that_changes_nothing_gets_a_button_that_is_not_red()
     assert [key for key, action in ACTIONS.items() if not action.destructive] == ["backup"]
     assert [key for key, action in ACTIONS.items() if not action.needs_approval] == ["backup"]
     assert ACTIONS["backup"].done_event == EventKind.BACKUP
-    assert {a.done_event for k, a in ACTIONS.items() if k != "backup"} == {
+    customers = {"customer-notice": EventKind.CUSTOMER_NOTIFIED}
+    customers["customer-report"] = EventKind.CUSTOMER_REPORT_SENT
+    assert {k: ACTIONS[k].done_event for k in customers} == customers
+    assert {a.done_event for k, a in ACTIONS.items() if k != "backup" and k not in customers} == {
         EventKind.REMEDIATION_EXECUTED
     }
     suggestions = [
