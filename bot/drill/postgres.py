@@ -25,7 +25,7 @@ NEW_ROWS = 200
 def _with_db(admin_url: str, name: str) -> str:
     params = psycopg.conninfo.conninfo_to_dict(admin_url)
     params["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**params)
+    return psycopg.conninfo.make_conninfo("", **params)
 
 
 def scratch_database(world: World, admin_url: str, case: str) -> str:
@@ -63,7 +63,8 @@ def scratch_database(world: World, admin_url: str, case: str) -> str:
                     " FROM generate_series(1, %s)",
                     [days, rows],
                 )
-            (size,) = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            size = int(row[0]) if row else 0
         # The size check's limit set so that the database is at 90% of it.
         world.settings["AILEX_DB_SIZE_LIMIT_MB"] = f"{size / 1024 / 1024 / 0.9:.3f}"
     return dsn

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.drill.scenarios import DRILLS, NeedsPostgres
-from bot.incidents.report import phase_marks
 from bot.drill.world import World
+from bot.incidents.report import phase_marks
 from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.text import fmt_short_duration

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.drill.sims.dns_server import SimDNS
 from bot.drill.sims.openai import API_KEY as OPENAI_KEY

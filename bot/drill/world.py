@@ -43,7 +43,8 @@ class SimSite(SimServer):
         ]
         ready.sort(key=lambda d: d["created"], reverse=True)
         promoted = [d for d in ready if d.get("readySubstate") == "PROMOTED"]
-        return (promoted or ready or [None])[0]
+        serving = promoted or ready
+        return serving[0] if serving else None
 
     def _page(self, request: Recorded, match: re.Match[str]) -> Response:
         current = self.serving()

@@ -89,6 +89,6 @@ def test_database_b_kill_idle_connections_ends_them(clean_env):
         AILEX_DRILL_PG_URL="postgresql://postgres@127.0.0.1:5432/postgres",
     )
     assert result.returncode == 0, result.stderr
-    first, _, after = result.stdout.partition("Approve and run")
+    first, _, _after = result.stdout.partition("Approve and run")
     assert "Case B" in first
     assert "Every simulation is stopped." in result.stdout

@@ -139,9 +139,11 @@ class SimDNS:
                     return
                 name = _key(records.cname)
                 continue
-            values = {dns.rdatatype.A: records.a, dns.rdatatype.AAAA: records.aaaa}.get(rdtype)
+            values = {int(dns.rdatatype.A): records.a, int(dns.rdatatype.AAAA): records.aaaa}.get(
+                int(rdtype)
+            )
             if values:
-                kind = dns.rdatatype.to_text(rdtype)
+                kind = dns.rdatatype.to_text(dns.rdatatype.RdataType(rdtype))
                 response.answer.append(dns.rrset.from_text(name, self.ttl, "IN", kind, *values))
             return
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.drill.sims.http import SimServer, Recorded, Response, json_response
+from bot.drill.sims.http import Recorded, Response, SimServer, json_response
 
 TOKEN = "ghp_testTOKEN0123456789abcdefghijklmnop"
 # deploy.yml of the runbook: lint, typecheck, test, build, deploy, one job.

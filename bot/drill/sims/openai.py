@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.drill.sims.http import SimServer, Recorded, Response, json_response
+from bot.drill.sims.http import Recorded, Response, SimServer, json_response
 
 API_KEY = "sk-proj-test-AILEX0123456789abcdefSECRET"
 MODES = ("ok", "invalid_key", "quota", "rate_limit", "server_error")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.drill.sims.http import SimServer, Recorded, Response, json_response
+from bot.drill.sims.http import Recorded, Response, SimServer, json_response
 
 _DESCRIPTIONS = {
     "none": "All Systems Operational",

@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from bot.drill.sims.http import SimServer, Handler, Recorded, Response, json_response
+from bot.drill.sims.http import Handler, Recorded, Response, SimServer, json_response
 
 JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters"
 CHECK_EMAIL = "oncall-check@ailex.app"

@@ -14,7 +14,7 @@ import time
 import uuid
 from typing import Any
 
-from bot.drill.sims.http import SimServer, Handler, Recorded, Response, json_response
+from bot.drill.sims.http import Handler, Recorded, Response, SimServer, json_response
 
 TOKEN = "vercel-test-token-7f3a9c"
 
