@@ -28,7 +28,13 @@ from bot.aio import BackgroundLoop
 from bot.alerts.blocks import AlertRenderer
 from bot.alerts.intake import Alerts
 from bot.alerts.slack import AlertOperations
-from bot.approvals.catalogue import action_of, check_arguments, check_configured, undoes
+from bot.approvals.catalogue import (
+    action_of,
+    check_arguments,
+    check_configured,
+    check_not_drill,
+    undoes,
+)
 from bot.approvals.engine import AlreadyPending, Approvals
 from bot.clock import Clock, utc_now
 from bot.clock.followups import FollowUps
@@ -298,6 +304,7 @@ class Core:
         argument = " ".join(args[1:]).strip() or None
         if incident.resolved_at is not None and not undoes(action, argument):
             raise UserError("error.incident_resolved", id=incident.id)
+        check_not_drill(action, incident)
         check_configured(action, self.settings)
         if action.needs_approval:
             try:

@@ -144,6 +144,10 @@ def _parser(t: Catalogue | None = None) -> argparse.ArgumentParser:
 
     commands.add_parser("console", help=t("cli.args.console"), t=t)
 
+    drill = commands.add_parser("drill", help=t("cli.args.drill"), t=t)
+    drill.add_argument("scenario", metavar=t("cli.args.scenario"))
+    drill.add_argument("--case", metavar="A|B|C", help=t("cli.args.drill_case"))
+
     diagnose = commands.add_parser("diagnose", help=t("cli.args.diagnose"), t=t)
     diagnose.add_argument("scenario", metavar=t("cli.args.scenario"))
     diagnose.add_argument("--json", action="store_true", help=t("cli.args.json"))
@@ -182,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.console.session import run_console
 
             return run_console(settings)
+        if args.command == "drill":
+            from bot.drill.run import run_drill
+
+            return run_drill(settings, args.scenario, args.case)
         if args.command == "diagnose":
             from bot.diagnosis.command import diagnose_command
 

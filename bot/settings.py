@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     snapshot_interval_minutes: Annotated[float, Field(ge=0)] = Field(
         360, validation_alias="AILEX_SNAPSHOT_INTERVAL_MINUTES"
     )
+    # Not in SPEC 3.2: set by `ailex drill` for its console, so the incidents declared there are
+    # drills (left out of statistics and customer communication, reports headed as drills).
+    drill: bool = Field(False, validation_alias="AILEX_DRILL")
+    drill_pg_url: SecretStr | None = Field(None, validation_alias="AILEX_DRILL_PG_URL")
     auth_check_email: str | None = Field(None, validation_alias="AILEX_AUTH_CHECK_EMAIL")
     auth_check_password: SecretStr | None = Field(
         None, validation_alias="AILEX_AUTH_CHECK_PASSWORD"

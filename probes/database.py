@@ -82,6 +82,11 @@ async def check_db_connections(
                 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
                 """,
             )
+            # A database with its own CONNECTION LIMIT runs out at that limit, not the server's.
+            (own_limit,) = await _row(
+                conn,
+                "SELECT datconnlimit FROM pg_database WHERE datname = current_database()",
+            )
             # The runbook's idle age: now() - state_change. The bot's own backends are never
             # candidates for a kill, so they are not counted as such.
             idle = await _rows(
@@ -101,6 +106,8 @@ async def check_db_connections(
     except DbFailure as failure:
         return failure.finding()
     total = sum(by_state.values())
+    if own_limit and own_limit > 0:
+        max_connections = min(max_connections, own_limit)
     ratio = total / max_connections if max_connections else 0.0
     percent = round(ratio * 100)
     data = {

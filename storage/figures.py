@@ -18,10 +18,11 @@ _NO_SCENARIO = "triage"
 def counted_incidents(session: Session, *, since: datetime, until: datetime) -> Sequence[Incident]:
     """The incidents statistics count: started in [since, until], oldest first.
 
-    The one place that chooses them: drill incidents (issue 14) are to be left out here."""
+    The one place that chooses them: drill incidents (SPEC 10) are left out here."""
     query = (
         select(Incident)
         .where(Incident.started_at >= since, Incident.started_at <= until)
+        .where(Incident.is_drill.is_(False))
         .order_by(Incident.started_at, Incident.id)
     )
     return session.scalars(query).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import JSONType, UTCDateTime
@@ -46,6 +46,8 @@ class Incident(Base):
     # Every append advances it with an UPDATE, whose row lock serialises one incident's
     # appenders on PostgreSQL (the chain never forks) and lets `verify` see a cut tail.
     chain_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Declared in a drill (`ailex drill`, SPEC 10): left out of statistics and customers' sight.
+    is_drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     chain_head: Mapped[str] = mapped_column(
         String(64), default="0" * 64, server_default=text("'" + "0" * 64 + "'")
     )

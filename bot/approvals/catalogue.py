@@ -54,6 +54,8 @@ class Action:
     after_resolve: bool = False
     # Says itself which settings it lacks (`check_configured`): one of several channels.
     configured: Callable[[Settings], None] | None = None
+    # Reaches customers: refused for a drill's incident (SPEC 10).
+    reaches_customers: bool = False
 
 
 def _db(settings: Settings) -> dict[str, Any]:
@@ -266,6 +268,7 @@ ACTIONS: dict[str, Action] = {
             draft=_notice_draft,
             after_resolve=True,
             configured=_customers_configured,
+            reaches_customers=True,
         ),
         Action(
             "customer-report",
@@ -276,6 +279,7 @@ ACTIONS: dict[str, Action] = {
             draft=_report_draft,
             after_resolve=True,
             configured=_report_configured,
+            reaches_customers=True,
         ),
     )
 }
@@ -312,6 +316,12 @@ def undoes(action: Action, argument: str | None) -> bool:
     from remediations.edge_flags import parse_switch
 
     return action.after_resolve or (action.switch and parse_switch(argument) is False)
+
+
+def check_not_drill(action: Action, incident: Incident) -> None:
+    """A drill's incident never reaches a customer (SPEC 10): say so before anything else."""
+    if action.reaches_customers and incident.is_drill:
+        raise UserError("drill.no_customers", id=incident.id)
 
 
 def check_configured(action: Action, settings: Settings) -> None:

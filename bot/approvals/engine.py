@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.aio import BackgroundLoop
-from bot.approvals.catalogue import Action, action_of, undoes
+from bot.approvals.catalogue import Action, action_of, check_not_drill, undoes
 from bot.clock import Clock
 from bot.errors import UserError
 from bot.incidents.flows import Actor, claim, incident_queue, record, redraw_card, take
@@ -110,6 +110,7 @@ class Approvals:
         action that needs none, run it). Slow: it reads the world. Call it after the ack."""
         if incident.resolved_at is not None and not undoes(action, argument):
             raise UserError("error.incident_resolved", id=incident.id)
+        check_not_drill(action, incident)
         if action.needs_approval:
             self.check_not_pending(incident_id=incident.id, action=action, actor=actor)
         now = self._clock()

@@ -293,6 +293,7 @@ class Incidents:
             channel_id=None if own_channel or not channel_id else channel_id,
             started_at=at,
             alert_source=alert_source,
+            is_drill=self._settings.drill,
         )
         record(
             session,

@@ -186,6 +186,7 @@ def render_markdown(
         severity = t("report.severity_history", final=severity, history=" → ".join(history))
 
     lines = [
+        *([f"> {t('drill.report_heading')}", ""] if getattr(incident, "is_drill", False) else []),
         f"## {t('report.title')}",
         "",
         f"- {t('report.incident')}: #{incident.id} {u(incident.title)}",

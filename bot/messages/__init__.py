@@ -20,6 +20,7 @@ from bot.messages import (
     console,
     customers,
     diagnosis,
+    drill,
     evidence,
     incidents,
     remediations,
@@ -39,6 +40,7 @@ _MODULES: tuple[ModuleType, ...] = (
     evidence,
     clock,
     customers,
+    drill,
 )
 
 log = logging.getLogger(__name__)
