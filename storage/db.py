@@ -5,10 +5,10 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -21,12 +21,35 @@ _MIGRATION_LOCK = 7_342_150_001
 _SQLITE_BUSY_TIMEOUT_S = 30
 # More than the threads that touch the store in one process (requests, workers, loops).
 _SQLITE_THREAD_CONNECTIONS = 256
+# PostgreSQL: more than the request threads of one worker (`ailex serve --threads`, 16), so a
+# burst never opens (and closes) an overflow connection per request.
+_PG_POOL_SIZE = 24
+
+T = TypeVar("T")
+Unit = Callable[[Session], T]
+
+
+class _Pending(Generic[T]):
+    """One request's unit of work waiting in (or run by) a batch, and its outcome."""
+
+    __slots__ = ("done", "error", "result", "unit")
+
+    def __init__(self, unit: Unit[T]) -> None:
+        self.unit = unit
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
 
 
 class Store:
     """The bot's database. `write()` and `read()` give sessions in a transaction."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = _PG_POOL_SIZE) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.engine = _create_engine(url, pool_size=pool_size)
@@ -42,12 +65,93 @@ class Store:
         # Each thread keeps its Session objects and reuses them, closed between transactions:
         # making a Session takes a process-wide lock, which many request threads queue on.
         self._local = threading.local()
+        # Group commit: units queued while a batch runs make up the next batch.
+        self._batch_turn = threading.Condition(threading.Lock())
+        self._queued: list[_Pending[Any]] = []
+        self._leading = False
+        # Set after a batch's units ran, before its commit: tests stop a process there (kill -9).
+        self.before_commit: Callable[[int], None] | None = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that may write; committed on success, rolled back on error."""
+        """A transaction that may write; committed on success, rolled back on error. For the
+        rare paths; the hot ones `submit` their write, which shares a commit with others."""
         with self._writer_lock, self._session("write", self._sessions_write) as session:
             yield session
+
+    def submit(self, unit: Unit[T]) -> T:
+        """Run `unit(session)` in a write transaction it may share with units other threads
+        submitted at the same time (group commit), and return its result once the commit that
+        holds its write is done (or raise its own exception; its writes are then undone).
+
+        Each unit runs in its own SAVEPOINT, so a unit that raises (a Conflict, a Duplicate,
+        a UserError) takes back only its own writes; the others commit. A writer that finds a
+        batch running queues its unit; the thread that runs the next batch takes all queued
+        units, in one transaction (one writer lock, one commit), then wakes each with its
+        outcome. A unit must touch only the session: it may run on another request's thread.
+        Called from inside a unit, it runs at once in that unit's transaction."""
+        if getattr(self._local, "batch", None) is not None:
+            session: Session = self._local.batch
+            with session.begin_nested():
+                return unit(session)
+        pending: _Pending[T] = _Pending(unit)
+        with self._batch_turn:
+            self._queued.append(pending)
+            while self._leading and not pending.done:
+                self._batch_turn.wait()
+            if pending.done:
+                return pending.outcome()
+            self._leading = True
+            batch, self._queued = self._queued, []
+        try:
+            self._run_batch(batch)
+        finally:
+            with self._batch_turn:
+                self._leading = False
+                for each in batch:
+                    each.done = True
+                self._batch_turn.notify_all()
+        return pending.outcome()
+
+    def waiting(self) -> int:
+        """How many submitted units wait for the next batch (what a batch in progress holds
+        up)."""
+        with self._batch_turn:
+            return len(self._queued)
+
+    def _run_batch(self, batch: list[_Pending[Any]]) -> None:
+        """Run every unit in one transaction and commit once; when the transaction itself
+        fails (the commit, a lost connection, a deadlock), nothing of it is stored and each
+        unit is run again alone, so that it gets an outcome of its own."""
+        try:
+            self._transaction(batch, hook=True)
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].result, batch[0].error = None, exc
+                return
+        for each in batch:
+            each.result, each.error = None, None
+            try:
+                self._transaction([each], hook=False)
+            except Exception as exc:
+                each.result, each.error = None, exc
+
+    def _transaction(self, batch: list[_Pending[Any]], *, hook: bool) -> None:
+        with self._writer_lock, self._session("write", self._sessions_write) as session:
+            self._local.batch = session
+            try:
+                for each in batch:
+                    try:
+                        # Rolled back to on an exception: only this unit's writes go.
+                        with session.begin_nested():
+                            each.result = each.unit(session)
+                    except Exception as exc:
+                        each.error = exc
+                if hook and self.before_commit is not None:
+                    self.before_commit(len(batch))
+            finally:
+                self._local.batch = None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -134,9 +238,7 @@ class _WriterLock:
 def _create_engine(url: str, *, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2
-        )
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
     database = parsed.database or ""
     if database and database != ":memory:":

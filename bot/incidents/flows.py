@@ -130,8 +130,7 @@ def claim(session: Session, *, actor: Actor, at: datetime) -> None:
 def take(store: Store, *, actor: Actor, at: datetime) -> None:
     """Take a delivery that changes nothing else stored (a click that opens a form), in a
     transaction of its own; Duplicate when Slack delivered it before."""
-    with store.write() as session:
-        claim(session, actor=actor, at=at)
+    store.submit(lambda session: claim(session, actor=actor, at=at))
 
 
 def impact_time(
@@ -395,7 +394,8 @@ class Incidents:
             raise UserError("error.note_empty")
         check_length(text, TEXT_LIMIT, "error.note_too_long")
         now = self._clock()
-        with self._store.write() as session:
+
+        def unit(session: Session) -> None:
             claim(session, actor=actor, at=now)
             record(
                 session,
@@ -406,12 +406,16 @@ class Incidents:
                 text=text,
             )
             self._announce(session, incident_id, "notice.note", user=actor.user_id, text=text)
+
+        # Shares a commit with the writes that arrive with it (SPEC 4), acknowledged after it.
+        self._store.submit(unit)
         self._sender.kick(incident_queue(incident_id))
 
     def set_severity(self, *, incident_id: int, severity: Severity, actor: Actor) -> str:
         """Change the severity; return the old one."""
         now = self._clock()
-        with self._store.write() as session:
+
+        def unit(session: Session) -> str:
             claim(session, actor=actor, at=now)
             incident = self._lock(session, incident_id, open_only=True)
             old = incident.severity
@@ -435,19 +439,26 @@ class Incidents:
                 new=severity.value,
             )
             redraw_card(self._sender, session, incident_id)
+            return old
+
+        old = self._store.submit(unit)
         self._sender.kick(incident_queue(incident_id))
         return old
 
     def set_status(self, *, incident_id: int, status: Status, actor: Actor) -> str:
         """Change the status (not to resolved: that is `resolve`); return the old one."""
         now = self._clock()
-        with self._store.write() as session:
+
+        def unit(session: Session) -> str:
             claim(session, actor=actor, at=now)
             incident = self._lock(session, incident_id, open_only=True)
             old = incident.status
             if old == status.value:
                 raise UserError("error.status_same", status=old)
             self._change_status(session, incident, status, actor.user_id, now)
+            return old
+
+        old = self._store.submit(unit)
         self._sender.kick(incident_queue(incident_id))
         return old
 

@@ -1,0 +1,262 @@
+"""Group commit (SPEC 4): writes submitted together share one transaction and one commit, and
+each still gets its own outcome, only after the commit that holds it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.errors import Duplicate
+from bot.evidence.chain import verify_incident
+from bot.incidents.flows import Actor, claim
+from storage import Session, Store, deliveries, incidents, timeline
+from storage.errors import Conflict
+from storage.models import Delivery, TimelineEvent
+from tests.harness import ack, declare
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _store(url: str) -> Store:
+    store = Store(url)
+    store.migrate()
+    return store
+
+
+def _incident(store: Store) -> int:
+    with store.write() as session:
+        return incidents.create(
+            session,
+            title="batch",
+            severity="P2",
+            status="investigating",
+            commander_id="U1",
+            declared_by="U1",
+            origin_channel_id="C1",
+            channel_id="C1",
+            started_at=NOW,
+        ).id
+
+
+def _note(incident_id: int, text: str, key: str | None = None):
+    def unit(session: Session) -> int:
+        if key is not None:
+            claim(session, actor=Actor("U1", "C1", delivery_key=key), at=NOW)
+        return timeline.append(
+            session, incident_id=incident_id, at=NOW, actor="U1", kind="note", text=text
+        )
+
+    return unit
+
+
+def _one_batch(store: Store, units: list) -> tuple[list[object], list[int]]:
+    """Run `units` from threads of their own so that they all land in one batch: a first
+    unit holds the batch in progress until the others wait for the next one. Returns each
+    unit's outcome (its result or its exception) and the sizes of the batches committed."""
+    sizes: list[int] = []
+    store.before_commit = sizes.append
+    gate, holding = threading.Event(), threading.Event()
+
+    def holder(session: Session) -> None:
+        holding.set()
+        gate.wait(10)
+
+    outcomes: list[object] = [None] * len(units)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = store.submit(units[index])
+        except Exception as exc:
+            outcomes[index] = exc
+
+    first = threading.Thread(target=store.submit, args=(holder,))
+    first.start()
+    assert holding.wait(10)
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(units))]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while store.waiting() < len(units) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.set()
+    for thread in [first, *threads]:
+        thread.join(10)
+    store.before_commit = None
+    return outcomes, sizes
+
+
+def test_a_failing_write_in_a_batch_fails_alone(store_url: str) -> None:
+    store = _store(store_url)
+    incident_id = _incident(store)
+    with store.write() as session:
+        deliveries.claim(session, key="taken-before", at=NOW)
+
+    def conflicting(session: Session) -> None:
+        # A plain INSERT of a key that is there: the database refuses it (IntegrityError).
+        session.add(Delivery(key="taken-before", received_at=NOW))
+        session.flush()
+
+    units = [_note(incident_id, f"ok {n}") for n in range(3)]
+    units.insert(1, conflicting)
+    outcomes, sizes = _one_batch(store, units)
+
+    assert sizes[-1] == len(units), sizes  # all four shared one commit
+    assert isinstance(outcomes[1], Conflict)
+    assert all(isinstance(outcomes[n], int) for n in (0, 2, 3)), outcomes
+    with store.read() as session:
+        texts = [e.text for e in timeline.for_incident(session, incident_id=incident_id)]
+        assert sorted(texts) == ["ok 0", "ok 1", "ok 2"]
+        assert verify_incident(session, incident_id=incident_id).ok
+    store.dispose()
+
+
+def test_the_same_delivery_twice_in_one_batch_is_stored_once(store_url: str) -> None:
+    store = _store(store_url)
+    incident_id = _incident(store)
+    units = [_note(incident_id, "first", key="K1"), _note(incident_id, "again", key="K1")]
+    units.append(_note(incident_id, "other", key="K2"))
+    outcomes, sizes = _one_batch(store, units)
+
+    assert sizes[-1] == 3, sizes
+    duplicates = [o for o in outcomes[:2] if isinstance(o, Duplicate)]
+    assert len(duplicates) == 1, outcomes
+    assert isinstance(outcomes[2], int)
+    with store.read() as session:
+        events = timeline.for_incident(session, incident_id=incident_id)
+        assert len(events) == 2
+        assert {e.text for e in events} - {"first", "again"} == {"other"}
+        assert verify_incident(session, incident_id=incident_id).ok
+    store.dispose()
+
+
+def test_concurrent_notes_keep_one_valid_chain(store_url: str) -> None:
+    store = _store(store_url)
+    incident_id = _incident(store)
+    sizes: list[int] = []
+    store.before_commit = sizes.append
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        ids = list(
+            pool.map(lambda n: store.submit(_note(incident_id, f"n{n}", key=f"d{n}")), range(200))
+        )
+    assert len(set(ids)) == 200
+    with store.read() as session:
+        verdict = verify_incident(session, incident_id=incident_id)
+        assert verdict is not None and verdict.ok and verdict.events == 200
+        seqs = [e.seq for e in timeline.for_incident(session, incident_id=incident_id)]
+        assert seqs == list(range(1, 201))
+    assert sum(sizes) == 200
+    assert max(sizes) > 1, sizes  # sixteen writers at once did share commits
+    store.dispose()
+
+
+_CRASHING_WRITER = textwrap.dedent(
+    """
+    import sys, threading, time
+    from datetime import UTC, datetime
+    sys.path.insert(0, sys.argv[3])
+    from storage import Store, timeline, deliveries
+
+    store = Store(sys.argv[1])
+    incident_id = int(sys.argv[2])
+    at = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    def note(text):
+        def unit(session):
+            deliveries.claim(session, key="key " + text, at=at)
+            return timeline.append(
+                session, incident_id=incident_id, at=at, actor="U1", kind="note", text=text
+            )
+        return unit
+
+    for n in range(3):
+        store.submit(note(f"acked {n}"))
+        print(f"acked {n}", flush=True)
+
+    def hold(size):
+        # The second batch's units ran (their rows are written, not committed): stop here.
+        print(f"holding {size}", flush=True)
+        time.sleep(600)
+
+    store.before_commit = hold
+    threads = [threading.Thread(target=store.submit, args=(note(f"unacked {n}"),))
+               for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print("never", flush=True)
+    """
+)
+
+
+def test_kill_9_mid_batch_loses_only_unacknowledged_writes(store_url: str, tmp_path) -> None:
+    store = _store(store_url)
+    incident_id = _incident(store)
+    store.dispose()
+    script = tmp_path / "writer.py"
+    script.write_text(_CRASHING_WRITER)
+    writer = subprocess.Popen(
+        [sys.executable, str(script), store_url, str(incident_id), str(ROOT)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    acked = []
+    try:
+        for line in writer.stdout:
+            if line.startswith("acked"):
+                acked.append(line.strip())
+            if line.startswith("holding"):
+                break
+        os.kill(writer.pid, signal.SIGKILL)
+    finally:
+        writer.kill()
+        writer.wait(10)
+    assert acked == ["acked 0", "acked 1", "acked 2"]
+
+    store = Store(store_url)  # "after restart": a new process's view of the store
+    with store.read() as session:
+        texts = [e.text for e in timeline.for_incident(session, incident_id=incident_id)]
+        keys = session.scalars(select(Delivery.key)).all()
+        assert texts == acked  # every acknowledged write; nothing of the killed batch
+        assert sorted(keys) == [f"key {text}" for text in acked]  # no half-written unit
+        assert verify_incident(session, incident_id=incident_id).ok
+    # The store takes writes again at once (no lock left behind by the killed writer).
+    store.submit(_note(incident_id, "after"))
+    with store.read() as session:
+        assert verify_incident(session, incident_id=incident_id).events == 4
+    store.dispose()
+
+
+def test_many_concurrent_notes_over_http_are_each_stored_once(make_bot, store_url) -> None:
+    bot = make_bot(store_url=store_url)
+    channel = declare(bot)
+    # Eight at a time: the test server's listen backlog is socketserver's (5 waiting).
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda n: ack(bot.command(f"note 동시 메모 {n}", channel=channel)), range(60))
+        )
+    assert all("타임라인에 기록했습니다" in answer for answer in answers), answers
+    bot.settle()
+    with bot.store.read() as session:
+        incident_id = session.scalar(select(func.max(TimelineEvent.incident_id)))
+        notes = session.scalars(
+            select(TimelineEvent.text).where(TimelineEvent.kind == "note")
+        ).all()
+        assert sorted(notes) == sorted(f"동시 메모 {n}" for n in range(60))
+        assert verify_incident(session, incident_id=incident_id).ok
+    posted = [
+        c for c in bot.slack.calls("chat.postMessage") if "동시 메모" in str(c.json().get("text"))
+    ]
+    assert len(posted) == 60
