@@ -340,8 +340,9 @@ class SlackOperations:
         chain = chain_line(events, self._render.t, head=lambda head: f"`{head}`")
         blocks.append(context(chain))
         text = f"{text}\n{chain}"
-        if incident.resolved_at is not None:
-            # SPEC 8: after resolve, customers are told and sent the report, each approved.
+        if incident.resolved_at is not None and not incident.is_drill:
+            # SPEC 8: after resolve, customers are told and sent the report, each approved
+            # (never for a drill: it is not a real incident).
             blocks.append(customer_buttons(self._render.t))
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         with self._store.write() as session:

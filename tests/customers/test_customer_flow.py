@@ -286,3 +286,15 @@ def test_a_page_outage_is_recorded_the_mail_still_goes_and_nothing_is_retried(
     assert len(smtp.received) == 2
     assert len(page.received("POST", INCIDENTS)) == 1
     assert "remediation_failed" in _kinds(bot)
+
+
+def test_a_drill_offers_no_customer_buttons_and_refuses_a_notice(make_bot):
+    bot = make_bot(AILEX_DRILL="true")
+    channel = declare(bot)
+    answer = ack(bot.command("notify 훈련입니다", channel=channel))
+    assert "훈련" in answer
+    ack(bot.command("resolve 훈련 종료", channel=channel))
+    bot.settle(timeout=30)
+    posts = json.dumps(bot.slack.posts(channel), ensure_ascii=False)
+    assert "장애 보고서" in posts
+    assert "customer-notice" not in posts and "customer-report" not in posts
