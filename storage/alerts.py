@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, or_, select, update
@@ -12,6 +13,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import Alert, Incident, IntakeLock
+
+
+class Triage(StrEnum):
+    """States of an alert held for a decision (AILEX_ALERT_MODE=triage)."""
+
+    PENDING = "pending"
+    DECLARED = "declared"
+    DISMISSED = "dismissed"
+
 
 _TABLE = cast(Table, Alert.__table__)
 _INSERT = {
@@ -114,7 +124,7 @@ def pending_triage(session: Session, *, source: str, key: str) -> Alert | None:
     """The triage-mode alert of this key that still waits for a decision, if any."""
     return session.scalars(
         select(Alert)
-        .where(Alert.source == source, Alert.key == key, Alert.triage == "pending")
+        .where(Alert.source == source, Alert.key == key, Alert.triage == Triage.PENDING)
         .order_by(Alert.id.desc())
         .limit(1)
     ).first()
@@ -163,7 +173,7 @@ def decide(session: Session, *, alert_id: int, to: str, by: str, at: datetime) -
     decided already."""
     result = session.execute(
         update(Alert)
-        .where(and_(Alert.id == alert_id, Alert.triage == "pending"))
+        .where(and_(Alert.id == alert_id, Alert.triage == Triage.PENDING))
         .values(triage=to, decided_by=by, decided_at=at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

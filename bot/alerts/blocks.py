@@ -12,6 +12,7 @@ from bot.messages import Catalogue
 from bot.slack.blocks import Blocks, actions, button, context, section
 from bot.slack.ids import ActionId
 from bot.text import clip, escape, fmt_time
+from storage.alerts import Triage
 from storage.models import Alert, Incident
 
 SUMMARY_LIMIT = 300
@@ -71,7 +72,7 @@ class AlertRenderer:
         t = self.t
         text = t(
             "alert.triage",
-            mention=oncall_mention(oncall) if alert.triage == "pending" else "",
+            mention=oncall_mention(oncall) if alert.triage == Triage.PENDING else "",
             source=self._source(alert),
             name=escape(clip(alert.name, 200)),
         )
@@ -100,7 +101,7 @@ class AlertRenderer:
                     )
                 )
             )
-        if alert.triage == "pending":
+        if alert.triage == Triage.PENDING:
             blocks.append(
                 actions(
                     button(
@@ -115,7 +116,7 @@ class AlertRenderer:
             )
         elif alert.decided_at is not None:
             at = fmt_time(alert.decided_at, self.zone, since=self._clock())
-            if alert.triage == "declared":
+            if alert.triage == Triage.DECLARED:
                 line = t(
                     "alert.triage.declared",
                     incident=alert.incident_id or "-",

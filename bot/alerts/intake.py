@@ -38,6 +38,7 @@ from bot.slack.outbox import Operation, Sender
 from bot.text import clip
 from storage import Session, Store, incidents
 from storage import alerts as rows
+from storage.alerts import Triage
 from storage.models import Alert, Incident
 
 log = logging.getLogger(__name__)
@@ -48,14 +49,6 @@ REDIAGNOSE_AFTER = timedelta(minutes=5)
 ORPHAN_AFTER = timedelta(seconds=5)
 # The queue of messages in the alert channel that belong to no incident (triage, SSL).
 ALERTS_QUEUE = "alerts"
-
-
-class Triage:
-    """States of an alert held for a decision (AILEX_ALERT_MODE=triage)."""
-
-    PENDING = "pending"
-    DECLARED = "declared"
-    DISMISSED = "dismissed"
 
 
 @dataclass(frozen=True)
