@@ -108,7 +108,7 @@ def _lose_rows(world: World, dsn: str) -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(
                 "INSERT INTO public.assessments (id, title) SELECT n, 'assessment ' || n"
-                " FROM generate_series(%s, %s) n ON CONFLICT DO NOTHING",
+                " FROM generate_series(%s::int, %s::int) n ON CONFLICT DO NOTHING",
                 [ASSESSMENTS - LOST + 1, ASSESSMENTS],
             )
 
