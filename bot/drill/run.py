@@ -73,6 +73,7 @@ def run_drill(settings: Settings, scenario: str, case: str | None) -> int:
             if world.prepare_store is not None:
                 _prepare(drill_settings, world.prepare_store)
             print(t("drill.title", scenario=drill.key, case=letter))
+            print(t("drill.services", services=" ".join(world.addresses)))
             print(t(f"drill.broken.{drill.key}.{letter}"))
             print(t(f"drill.remedy.{drill.key}.{letter}"))
             if world.heals:

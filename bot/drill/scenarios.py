@@ -57,6 +57,7 @@ def _base(world: World) -> tuple[SimVercel, SimSite]:
     world.on_stop(lambda: dns.__exit__(None, None, None))
     dns.add(DOMAIN, a=["76.76.21.21"])  # Vercel's anycast address
     world.dns = dns  # type: ignore[attr-defined]
+    world.addresses.append(f"dns://{dns.address}")
     pages = {name: world.serve(SimStatusPage(name)) for name in ("Vercel", "Supabase", "OpenAI")}
     world.pages = pages  # type: ignore[attr-defined]
     world.settings.update(

@@ -84,6 +84,8 @@ class World:
     def __init__(self) -> None:
         self._undo: list[Callable[[], None]] = []
         self.settings: dict[str, Any] = {}
+        # Where each simulation listens, to be shown (curl the site) and checked gone after.
+        self.addresses: list[str] = []
         # What the provider or the team does outside the bot (OpenAI recovers, the balance is
         # topped up, a fix is pushed, a backup restored), played by `/drill heal`; empty when
         # the bot's own remediation is the whole repair.
@@ -101,6 +103,7 @@ class World:
     def serve(self, server: SimServer) -> Any:
         server.start()
         self._undo.append(server.stop)
+        self.addresses.append(server.url)
         return server
 
     def on_stop(self, undo: Callable[[], None]) -> None:
