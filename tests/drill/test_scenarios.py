@@ -31,6 +31,8 @@ class Run:
     bot_acts: bool = True
     # What a repaired world's check shows (read in the second diagnosis).
     recovered: str = "No symptom of the runbook's cases shows."
+    # What the remedy's own outcome says it did.
+    shows: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -44,10 +46,11 @@ RUNS = (
         bot_acts=False),
     Run("outage", "C", "Case C: DNS problem", ("/drill heal",), "dns record", bot_acts=False),
     Run("database", "B", "Case B: too many connections",
-        ("/ailex remediate kill-idle-connections", *APPROVE), "leak", needs_pg=True),
+        ("/ailex remediate kill-idle-connections", *APPROVE), "leak", needs_pg=True,
+        shows=("Terminated 8/8 idle connections", "Connections: this database 9 → 1")),
     Run("database", "C", "Case C: database full",
         ("/ailex remediate purge-audit-logs", *APPROVE, "/drill heal"), "audit logs",
-        needs_pg=True),
+        needs_pg=True, shows=("Deleted 5000/5000 audit-log rows",)),
     Run("openai", "A", "Case A: OpenAI outage",
         ("/ailex remediate ai-degraded on", *APPROVE, "/drill heal"), "openai outage"),
     Run("openai", "B", "Case B: out of credit",
@@ -99,6 +102,8 @@ def test_drill_finds_the_case_repairs_it_and_times_the_phases(run: Run, clean_en
     first, second = out.split(diagnose)[1:3]
     second, _, after = second.partition("› /ailex resolve")
     assert run.found in first
+    for done in run.shows:
+        assert done in first
     if run.bot_acts:
         assert "approved by @bob" in first or "approved by @alice" in first
     if "/drill heal" in run.steps:
