@@ -41,7 +41,8 @@ class Run:
 
 APPROVE = ("/as bob", "11", "/as alice")
 RUNS = (
-    Run("outage", "A", "Case A: began after a recent deploy", ("/ailex remediate rollback", *APPROVE), "deploy"),
+    Run("outage", "A", "Case A: began after a recent deploy",
+        ("/ailex remediate rollback", *APPROVE), "deploy"),
     Run("outage", "B", "Case B: Vercel infrastructure outage", ("/drill heal",), "vercel",
         bot_acts=False),
     Run("outage", "C", "Case C: DNS problem", ("/drill heal",), "dns record", bot_acts=False),
