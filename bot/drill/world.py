@@ -86,6 +86,7 @@ class World:
         self.settings: dict[str, Any] = {}
         # Where each simulation listens, to be shown (curl the site) and checked gone after.
         self.addresses: list[str] = []
+        self.servers: list[SimServer] = []
         # What the provider or the team does outside the bot (OpenAI recovers, the balance is
         # topped up, a fix is pushed, a backup restored), played by `/drill heal`; empty when
         # the bot's own remediation is the whole repair.
@@ -103,6 +104,7 @@ class World:
     def serve(self, server: SimServer) -> Any:
         server.start()
         self._undo.append(server.stop)
+        self.servers.append(server)
         self.addresses.append(server.url)
         return server
 
