@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import urlencode
@@ -77,11 +77,17 @@ POLL_S = 0.01
 MAX_FORM_ROUNDS = 5
 
 
-def run_console(settings: Settings) -> int:
-    """Run the console on stdin/stdout until end of input or /quit; 0 unless it cannot start."""
+# A console line of the caller's own (a drill's `/drill heal`): the words after it in, the
+# line to show out.
+ExtraCommand = Callable[[str], str]
+
+
+def run_console(settings: Settings, *, commands: Mapping[str, ExtraCommand] | None = None) -> int:
+    """Run the console on stdin/stdout until end of input or /quit; 0 unless it cannot start.
+    `commands`: extra `/word` lines the caller answers itself (a drill's operator commands)."""
     _reconfigure(sys.stdin)
     _reconfigure(sys.stdout)
-    return Console(settings, stdin=sys.stdin, stdout=sys.stdout).run()
+    return Console(settings, stdin=sys.stdin, stdout=sys.stdout, commands=commands).run()
 
 
 def user_id_for(name: str) -> str:
@@ -155,8 +161,16 @@ class _Cancelled(Exception):
 class Console:
     """One console session: the stand-in, the bot, and the terminal between them."""
 
-    def __init__(self, settings: Settings, *, stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stdin: TextIO,
+        stdout: TextIO,
+        commands: Mapping[str, ExtraCommand] | None = None,
+    ) -> None:
         self.settings = settings
+        self._commands = {word.lower(): run for word, run in (commands or {}).items()}
         self.t = Catalogue(settings.locale)
         self._in = stdin
         self._out = stdout
@@ -331,6 +345,9 @@ class Console:
                 self._write(self.t("console.usage", usage="/press <N>"))
         elif word == "/cancel":
             self._write(self.t("console.nothing_open"))
+        elif word in self._commands:
+            self._write(self._commands[word](rest))
+            self._settle()
         else:
             self._write(self.t("console.unknown_meta", word=word))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,11 +70,17 @@ def run_drill(settings: Settings, scenario: str, case: str | None) -> int:
                     return EXIT_FAILED
                 raise
             drill_settings = _settings(settings, world, home)
+            if world.prepare_store is not None:
+                _prepare(drill_settings, world.prepare_store)
             print(t("drill.title", scenario=drill.key, case=letter))
+            print(t("drill.services", services=" ".join(world.addresses)))
             print(t(f"drill.broken.{drill.key}.{letter}"))
+            print(t(f"drill.remedy.{drill.key}.{letter}"))
+            if world.heals:
+                print(t("drill.heal_hint"))
             print(t("drill.try", scenario=drill.key))
             sys.stdout.flush()
-            status = run_console(drill_settings)
+            status = run_console(drill_settings, commands={"/drill": _operator(world, t)})
             _print_phases(drill_settings, t, broke_at)
             return status
         except KeyboardInterrupt:
@@ -81,6 +88,26 @@ def run_drill(settings: Settings, scenario: str, case: str | None) -> int:
         finally:
             world.stop()
             print(t("drill.stopped"))
+
+
+def _operator(world: World, t: Catalogue) -> Callable[[str], str]:
+    """The drill operator's console line: `/drill heal` plays the repair outside the bot."""
+
+    def run(rest: str) -> str:
+        if rest.strip().lower() != "heal":
+            return t("drill.operator_usage")
+        return t("drill.healed" if world.heal() else "drill.nothing_to_heal")
+
+    return run
+
+
+def _prepare(settings: Settings, prepare: Callable[[Store], None]) -> None:
+    store = Store(settings.database_url)
+    try:
+        store.migrate()
+        prepare(store)
+    finally:
+        store.dispose()
 
 
 def _settings(base: Settings, world: World, home: str) -> Settings:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.drill.sims.http import Recorded, Response, SimServer
+from bot.drill.sims.openai import SimOpenAI
 from bot.drill.sims.vercel import SimVercel
 
 log = logging.getLogger(__name__)
@@ -20,17 +21,30 @@ class _Stoppable(Protocol):
     def stop(self) -> None: ...
 
 
+AI_PATH = "/api/v1/assessments/generate"
+
+
 class SimSite(SimServer):
     """AILEX's site as Vercel serves it: every page answers 503 while the production deployment
-    is one of `broken` (a bad deploy), 200 otherwise; `slow` seconds before each answer."""
+    is one of `broken` (a bad deploy), 200 otherwise; `slow` seconds before each answer, and
+    the API paths `slow_api[uid]` seconds more while deployment `uid` serves (a slow function).
+
+    The site reads the Edge Config's flags as the real one does: `maintenance` shows the
+    maintenance page (503) everywhere; `ai_degraded` makes the AI path (AI_PATH) answer the
+    "AI 기능 일시 중단" notice instead of calling OpenAI, which it otherwise does and fails with."""
 
     def __init__(self, vercel: SimVercel | None = None) -> None:
         super().__init__()
         self.vercel = vercel
+        self.openai: SimOpenAI | None = None
         self.broken: set[str] = set()
         self.down = False  # the whole site down whatever is deployed
         self.slow = 0.0
+        self.slow_api: dict[str, float] = {}
         self.route("*", "/.*")(self._page)
+
+    def flag(self, key: str) -> bool:
+        return self.vercel is not None and self.vercel.edge_items.get(key) is True
 
     def serving(self) -> dict[str, Any] | None:
         """The deployment production serves: the newest READY one promoted (as the bot reads it)."""
@@ -50,8 +64,18 @@ class SimSite(SimServer):
         current = self.serving()
         if self.down or (current is not None and current["uid"] in self.broken):
             return Response(503, "Service Unavailable", delay=self.slow)
-        body = '{"ok": true}' if request.path.startswith("/api/") else "<html>AILEX</html>"
-        return Response(200, body, delay=self.slow)
+        if self.flag("maintenance"):
+            return Response(503, "<html>AILEX: 점검 중</html>", delay=self.slow)
+        api = request.path.startswith("/api/")
+        delay = self.slow + (self.slow_api.get(current["uid"], 0.0) if api and current else 0.0)
+        if request.path.startswith(AI_PATH):
+            if self.flag("ai_degraded"):
+                notice = '{"ok": false, "notice": "일시적으로 AI 기능을 사용할 수 없습니다"}'
+                return Response(200, notice, delay=delay)
+            if self.openai is not None and not self.openai.healthy():
+                return Response(502, '{"error": "OpenAI request failed"}', delay=delay)
+        body = '{"ok": true}' if api else "<html>AILEX</html>"
+        return Response(200, body, delay=delay)
 
 
 class World:
@@ -60,10 +84,28 @@ class World:
     def __init__(self) -> None:
         self._undo: list[Callable[[], None]] = []
         self.settings: dict[str, Any] = {}
+        # Where each simulation listens, to be shown (curl the site) and checked gone after.
+        self.addresses: list[str] = []
+        self.servers: list[SimServer] = []
+        # What the provider or the team does outside the bot (OpenAI recovers, the balance is
+        # topped up, a fix is pushed, a backup restored), played by `/drill heal`; empty when
+        # the bot's own remediation is the whole repair.
+        self.heals: list[Callable[[], None]] = []
+        # Set up in the drill's own store before the console opens (a scheduled snapshot).
+        self.prepare_store: Callable[[Any], None] | None = None
+
+    def heal(self) -> bool:
+        """Play the repair outside the bot; False when this drill has none."""
+        for repair in self.heals:
+            repair()
+        healed, self.heals = bool(self.heals), []
+        return healed
 
     def serve(self, server: SimServer) -> Any:
         server.start()
         self._undo.append(server.stop)
+        self.servers.append(server)
+        self.addresses.append(server.url)
         return server
 
     def on_stop(self, undo: Callable[[], None]) -> None:

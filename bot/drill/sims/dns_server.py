@@ -86,6 +86,11 @@ class SimDNS:
             _key(name)
         )
 
+    def clear(self, name: str) -> None:
+        """`name` answers its records again."""
+        for failing in (self.nxdomain, self.servfail, self.hang):
+            failing.discard(_key(name))
+
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> SimDNS:
         for thread in self._threads:

@@ -37,6 +37,10 @@ class SimOpenAI(SimServer):
         }
         self.route("GET", r"/v1/models")(self._models)
 
+    def healthy(self) -> bool:
+        """Whether a call with the right key would succeed."""
+        return self.mode == "ok"
+
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"

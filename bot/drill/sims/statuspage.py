@@ -59,6 +59,13 @@ class SimStatusPage(SimServer):
                 return
         self.components.append(self._component(name, status))
 
+    def recover(self) -> None:
+        """The provider's outage is over: every component operational, no open incident."""
+        self.indicator = "none"
+        for component in self.components:
+            component["status"] = "operational"
+        self.incidents.clear()
+
     def open_incident(
         self, name: str, *, status: str = "investigating", impact: str = "major"
     ) -> dict[str, Any]:
