@@ -250,6 +250,29 @@ def stored_notes(url: str) -> list[str]:
     return [text.rsplit("#", 1)[1] for text in texts if text and "#" in text]
 
 
+def outbox_lag(url: str) -> tuple[float, float, int]:
+    """How long the outbox took from recording a message to Slack taking it: p50 and p99 in
+    ms over the messages sent, and how many were never sent."""
+    from sqlalchemy import select
+
+    from storage import Store
+    from storage.models import OutboxMessage
+
+    store = Store(url)
+    try:
+        with store.read() as session:
+            rows = session.execute(
+                select(OutboxMessage.created_at, OutboxMessage.done_at, OutboxMessage.status)
+            ).all()
+    finally:
+        store.dispose()
+    lags = [(done - made).total_seconds() for made, done, status in rows if status == "sent"]
+    unsent = sum(1 for _, _, status in rows if status == "pending")
+    if not lags:
+        return 0.0, 0.0, unsent
+    return percentile(lags, 50) * 1000, percentile(lags, 99) * 1000, unsent
+
+
 def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, object]:
     """One store's run: the bot and bare Bolt, alternating; latencies, CPU, the count."""
     with FakeSlack() as slack:
@@ -329,7 +352,8 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
                 except subprocess.TimeoutExpired:
                     process.kill()
     stored = stored_notes(store_url)
-    return {"results": results, "rates": rates, "failed": failed, "cpu": cpu,
+    lag = outbox_lag(store_url)
+    return {"lag": lag, "results": results, "rates": rates, "failed": failed, "cpu": cpu,
             "acked": acked, "stored": stored, "measured": args.requests * args.rounds}  # fmt: skip
 
 
@@ -410,6 +434,11 @@ def main() -> None:
         acked, stored = set(run["acked"]), run["stored"]  # type: ignore[arg-type]
         lost = len(acked - set(stored))
         twice = len(stored) - len(set(stored))
+        lag50, lag99, unsent = run["lag"]  # type: ignore[misc]
+        notes.append(
+            f"{label}: outbox lag (recorded to sent) p50 {lag50:.0f} ms, p99 {lag99:.0f} ms, "
+            f"{unsent} never sent"
+        )
         notes.append(
             f"{label}: {len(acked)} notes acknowledged, {len(stored)} stored, "
             f"{lost} lost, {twice} stored twice"
