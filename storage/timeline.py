@@ -85,6 +85,28 @@ def for_incident(session: Session, *, incident_id: int) -> Sequence[TimelineEven
     ).all()
 
 
+_NOTE = "note"
+
+
+def for_clock(session: Session, *, incident_id: int) -> Sequence[TimelineEvent]:
+    """The incident's events as the runbook's clock needs them, in chain order: every event
+    but notes, and of the notes only the latest. The clock asks of notes only when the last
+    update was, and it asks every second: a busy incident's thousands of notes would each be
+    loaded, under the write lock, for nothing."""
+    others = session.scalars(
+        select(TimelineEvent).where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.kind != _NOTE
+        )
+    ).all()
+    latest = session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == _NOTE)
+        .order_by(TimelineEvent.at.desc(), TimelineEvent.seq.desc())
+        .limit(1)
+    ).all()
+    return sorted([*others, *latest], key=lambda event: event.seq)
+
+
 def head(session: Session, *, incident_id: int) -> tuple[int, str] | None:
     """The incident's chain head as the incidents row keeps it: (seq, hash); None: no such
     incident."""

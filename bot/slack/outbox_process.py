@@ -18,7 +18,7 @@ import threading
 
 log = logging.getLogger("bot.slack.outbox_process")  # by name: it also runs as __main__
 
-NICENESS = 5
+NICENESS = 15
 RESTART_DELAY_S = 1.0
 
 

@@ -112,6 +112,9 @@ def test_a_failing_write_in_a_batch_fails_alone(store_url: str) -> None:
     outcomes, sizes = _one_batch(store, units)
 
     assert sizes[-1] == len(units), sizes  # all four shared one commit
+    # ... which went through: the failing unit's savepoint took back only its own write,
+    # with no fallback that reruns each unit alone.
+    assert store.batches_rerun == 0
     assert isinstance(outcomes[1], Conflict)
     assert all(isinstance(outcomes[n], int) for n in (0, 2, 3)), outcomes
     with store.read() as session:
@@ -129,6 +132,7 @@ def test_the_same_delivery_twice_in_one_batch_is_stored_once(store_url: str) -> 
     outcomes, sizes = _one_batch(store, units)
 
     assert sizes[-1] == 3, sizes
+    assert store.batches_rerun == 0
     duplicates = [o for o in outcomes[:2] if isinstance(o, Duplicate)]
     assert len(duplicates) == 1, outcomes
     assert isinstance(outcomes[2], int)
