@@ -149,9 +149,8 @@ class Sender:
         redraws that render the current state when they are sent)."""
         if op not in self._operations:
             raise KeyError(f"no outbox operation {op!r}")
-        if coalesce:
-            if payload in queries.waiting_payloads(session, queue=queue, op=op):
-                return
+        if coalesce and payload in queries.waiting_payloads(session, queue=queue, op=op):
+            return
         now = self._clock()
         queries.enqueue(
             session,
