@@ -311,7 +311,7 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
             env, bare_port, "/slack/events",
         )  # fmt: skip
         acked: list[str] = []
-        cpu = {"workers": 0.0, "outbox": 0.0}
+        cpu = {"workers": 0.0, "outbox": 0.0, "bare": 0.0}
         try:
             bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
             bare_url = f"http://127.0.0.1:{bare_port}/slack/events"
@@ -334,6 +334,7 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
             for _ in range(args.rounds):
                 for name, url in (("bot", bot_url), ("bare", bare_url)):
                     before = cpu_seconds(bot.pid) if name == "bot" else None
+                    bare_before = cpu_seconds(bare.pid)["workers"] if name == "bare" else 0.0
                     latencies, failures, elapsed = asyncio.run(
                         run_load(
                             url,
@@ -348,8 +349,10 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
                         while time.monotonic() < drained and slack_pending(store_url):
                             time.sleep(0.1)
                         after = cpu_seconds(bot.pid)
-                        for key in cpu:
+                        for key in ("workers", "outbox"):
                             cpu[key] += after[key] - before[key]
+                    if name == "bare":
+                        cpu["bare"] += cpu_seconds(bare.pid)["workers"] - bare_before
                     results[name] += latencies
                     rates[name].append(len(latencies) / elapsed)
                     failed[name] += failures
@@ -434,7 +437,7 @@ def main() -> None:
                 f" {ratio99:9.2f} {cpu['workers'] / measured * 1000:17.2f} "  # type: ignore[index]
                 f"{cpu['outbox'] / measured * 1000:6.2f}"  # type: ignore[index]
                 if name == "bot"
-                else ""
+                else f" {'':9} {cpu['bare'] / measured * 1000:17.2f}"  # type: ignore[index]
             )
             print(
                 f"{label:10} {name:5} {p50:7.1f} {p99:7.1f} {max(values) * 1000:7.1f} "
