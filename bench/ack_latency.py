@@ -250,6 +250,38 @@ def stored_notes(url: str) -> list[str]:
     return [text.rsplit("#", 1)[1] for text in texts if text and "#" in text]
 
 
+def outbox_lag(url: str) -> tuple[float, float, int]:
+    """How long the outbox took from recording a message to Slack taking it: p50 and p99 in
+    ms over the messages sent, and how many that were due were never sent."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage import Store
+    from storage.models import OutboxMessage
+
+    store = Store(url)
+    try:
+        with store.read() as session:
+            rows = session.execute(
+                select(
+                    OutboxMessage.created_at,
+                    OutboxMessage.done_at,
+                    OutboxMessage.status,
+                    OutboxMessage.next_attempt_at,
+                )
+            ).all()
+    finally:
+        store.dispose()
+    lags = [(done - made).total_seconds() for made, done, status, _ in rows if status == "sent"]
+    # Scheduled for later (a phase's card redraw) is not owed yet.
+    now = datetime.now(UTC)
+    unsent = sum(1 for _, _, status, due in rows if status == "pending" and due <= now)
+    if not lags:
+        return 0.0, 0.0, unsent
+    return percentile(lags, 50) * 1000, percentile(lags, 99) * 1000, unsent
+
+
 def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, object]:
     """One store's run: the bot and bare Bolt, alternating; latencies, CPU, the count."""
     with FakeSlack() as slack:
@@ -279,7 +311,7 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
             env, bare_port, "/slack/events",
         )  # fmt: skip
         acked: list[str] = []
-        cpu = {"workers": 0.0, "outbox": 0.0}
+        cpu = {"workers": 0.0, "outbox": 0.0, "bare": 0.0}
         try:
             bot_url = f"http://127.0.0.1:{bot_port}/slack/events"
             bare_url = f"http://127.0.0.1:{bare_port}/slack/events"
@@ -302,6 +334,7 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
             for _ in range(args.rounds):
                 for name, url in (("bot", bot_url), ("bare", bare_url)):
                     before = cpu_seconds(bot.pid) if name == "bot" else None
+                    bare_before = cpu_seconds(bare.pid)["workers"] if name == "bare" else 0.0
                     latencies, failures, elapsed = asyncio.run(
                         run_load(
                             url,
@@ -316,8 +349,10 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
                         while time.monotonic() < drained and slack_pending(store_url):
                             time.sleep(0.1)
                         after = cpu_seconds(bot.pid)
-                        for key in cpu:
+                        for key in ("workers", "outbox"):
                             cpu[key] += after[key] - before[key]
+                    if name == "bare":
+                        cpu["bare"] += cpu_seconds(bare.pid)["workers"] - bare_before
                     results[name] += latencies
                     rates[name].append(len(latencies) / elapsed)
                     failed[name] += failures
@@ -329,7 +364,8 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
                 except subprocess.TimeoutExpired:
                     process.kill()
     stored = stored_notes(store_url)
-    return {"results": results, "rates": rates, "failed": failed, "cpu": cpu,
+    lag = outbox_lag(store_url)
+    return {"lag": lag, "results": results, "rates": rates, "failed": failed, "cpu": cpu,
             "acked": acked, "stored": stored, "measured": args.requests * args.rounds}  # fmt: skip
 
 
@@ -401,7 +437,7 @@ def main() -> None:
                 f" {ratio99:9.2f} {cpu['workers'] / measured * 1000:17.2f} "  # type: ignore[index]
                 f"{cpu['outbox'] / measured * 1000:6.2f}"  # type: ignore[index]
                 if name == "bot"
-                else ""
+                else f" {'':9} {cpu['bare'] / measured * 1000:17.2f}"  # type: ignore[index]
             )
             print(
                 f"{label:10} {name:5} {p50:7.1f} {p99:7.1f} {max(values) * 1000:7.1f} "
@@ -410,6 +446,11 @@ def main() -> None:
         acked, stored = set(run["acked"]), run["stored"]  # type: ignore[arg-type]
         lost = len(acked - set(stored))
         twice = len(stored) - len(set(stored))
+        lag50, lag99, unsent = run["lag"]  # type: ignore[misc]
+        notes.append(
+            f"{label}: outbox lag (recorded to sent) p50 {lag50:.0f} ms, p99 {lag99:.0f} ms, "
+            f"{unsent} due and never sent"
+        )
         notes.append(
             f"{label}: {len(acked)} notes acknowledged, {len(stored)} stored, "
             f"{lost} lost, {twice} stored twice"

@@ -71,6 +71,9 @@ class Store:
         self._leading = False
         # Set after a batch's units ran, before its commit: tests stop a process there (kill -9).
         self.before_commit: Callable[[int], None] | None = None
+        # How many batches failed as a whole and had each unit run again alone: a failing
+        # unit must cost only its own savepoint, so tests hold this at zero.
+        self.batches_rerun = 0
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -130,6 +133,7 @@ class Store:
             if len(batch) == 1:
                 batch[0].result, batch[0].error = None, exc
                 return
+        self.batches_rerun += 1
         for each in batch:
             each.result, each.error = None, None
             try:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
 
@@ -30,29 +30,36 @@ _COLUMNS = _TABLE.c
 
 _ENQUEUE = insert(_TABLE).returning(_COLUMNS.id)
 
-_EARLIER = aliased(OutboxMessage)
-_HAS_EARLIER = (
-    select(_EARLIER.id)
-    .where(
-        _EARLIER.queue == OutboxMessage.queue,
-        _EARLIER.status == State.PENDING,
-        _EARLIER.id < OutboxMessage.id,
-    )
-    .exists()
+# A queue's head is its first pending message: found through ix_outbox_target_pending
+# (target, status, queue, id), never by scanning every pending message. Whether the head is
+# due and free is checked on the few rows found, so a backlog of thousands costs no more.
+_HEAD_IDS = (
+    select(func.min(_COLUMNS.id).label("id"))
+    .where(_COLUMNS.target == bindparam("target"), _COLUMNS.status == State.PENDING)
+    .group_by(_COLUMNS.queue)
+    .subquery()
+)
+_FREE = and_(
+    OutboxMessage.next_attempt_at <= bindparam("now"),
+    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < bindparam("now")),
 )
 _DUE = (
+    select(OutboxMessage)
+    .join(_HEAD_IDS, OutboxMessage.id == _HEAD_IDS.c.id)
+    .where(_FREE)
+    .order_by(OutboxMessage.id)
+    .limit(bindparam("limit"))
+)
+_FIRST_IN_QUEUE = (
     select(OutboxMessage)
     .where(
         OutboxMessage.target == bindparam("target"),
         OutboxMessage.status == State.PENDING,
-        ~_HAS_EARLIER,
-        OutboxMessage.next_attempt_at <= bindparam("now"),
-        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < bindparam("now")),
+        OutboxMessage.queue == bindparam("queue"),
     )
     .order_by(OutboxMessage.id)
     .limit(bindparam("limit"))
 )
-_DUE_IN_QUEUE = _DUE.where(OutboxMessage.queue == bindparam("queue"))
 
 _LEASE = (
     update(_TABLE)
@@ -63,6 +70,23 @@ _LEASE = (
     )
     .values(lease_until=bindparam("until"), attempts=_COLUMNS.attempts + 1)
     .returning(_COLUMNS.id)
+)
+# A run of messages leased at once: one statement, the ids that were free come back.
+_LEASE_MANY = (
+    update(_TABLE)
+    .where(
+        _COLUMNS.id.in_(bindparam("ids", expanding=True)),
+        _COLUMNS.status == State.PENDING,
+        or_(_COLUMNS.lease_until.is_(None), _COLUMNS.lease_until < bindparam("now")),
+    )
+    .values(lease_until=bindparam("until"), attempts=_COLUMNS.attempts + 1)
+    .returning(_COLUMNS.id)
+)
+# Leased but not tried (a message before it is to be retried): as if never leased.
+_RELEASE = (
+    update(_TABLE)
+    .where(_COLUMNS.id.in_(bindparam("ids", expanding=True)), _COLUMNS.status == State.PENDING)
+    .values(lease_until=None, attempts=_COLUMNS.attempts - 1)
 )
 _SET = update(_TABLE).where(_COLUMNS.id == bindparam("message_id"))
 _SENT = _SET.values(
@@ -119,10 +143,26 @@ def due_heads(
     target: str = "slack",
 ) -> Sequence[OutboxMessage]:
     """The first pending message of each queue for this target, where due and not leased."""
-    params = {"now": now, "limit": limit, "target": target}
     if queue is None:
-        return session.scalars(_DUE, params).all()
-    return session.scalars(_DUE_IN_QUEUE, {**params, "queue": queue}).all()
+        return session.scalars(_DUE, {"now": now, "limit": limit, "target": target}).all()
+    return due_run(session, now=now, queue=queue, limit=1, target=target)
+
+
+def due_run(
+    session: Session, *, now: datetime, queue: str, limit: int, target: str = "slack"
+) -> Sequence[OutboxMessage]:
+    """Up to `limit` pending messages from the head of one queue, in order, that can be sent
+    now: the run stops at the first one that is not due or is leased (it holds back the rest,
+    as the head does)."""
+    rows = session.scalars(
+        _FIRST_IN_QUEUE, {"queue": queue, "limit": limit, "target": target}
+    ).all()
+    run: list[OutboxMessage] = []
+    for row in rows:
+        if row.next_attempt_at > now or (row.lease_until is not None and row.lease_until >= now):
+            break
+        run.append(row)
+    return run
 
 
 def lease(session: Session, *, message_id: int, now: datetime, until: datetime) -> bool:
@@ -133,11 +173,39 @@ def lease(session: Session, *, message_id: int, now: datetime, until: datetime) 
     return taken.first() is not None
 
 
+def lease_many(
+    session: Session, *, message_ids: Sequence[int], now: datetime, until: datetime
+) -> set[int]:
+    """Take these messages for sending until `until`; the ids this sender got."""
+    if not message_ids:
+        return set()
+    taken = session.connection().execute(
+        _LEASE_MANY, {"ids": list(message_ids), "now": now, "until": until}
+    )
+    return {int(row[0]) for row in taken}
+
+
+def release(session: Session, *, message_ids: Sequence[int]) -> None:
+    """Give back leased messages that were not tried; they are due again at once."""
+    if message_ids:
+        session.connection().execute(_RELEASE, {"ids": list(message_ids)})
+
+
 def mark_sent(
     session: Session, *, message_id: int, at: datetime, result: dict[str, Any] | None
 ) -> None:
     """Slack took it."""
     session.connection().execute(_SENT, {"message_id": message_id, "at": at, "result": result})
+
+
+def mark_sent_many(
+    session: Session, *, sent: Sequence[tuple[int, dict[str, Any] | None]], at: datetime
+) -> None:
+    """Slack took each of these (id, what to keep of its answer): one executemany."""
+    if sent:
+        session.connection().execute(
+            _SENT, [{"message_id": i, "at": at, "result": result} for i, result in sent]
+        )
 
 
 def reschedule(session: Session, *, message_id: int, error: str, next_at: datetime) -> None:
@@ -167,3 +235,17 @@ def pending_in(session: Session, *, queue: str) -> Sequence[OutboxMessage]:
         .where(and_(OutboxMessage.queue == queue, OutboxMessage.status == State.PENDING))
         .order_by(OutboxMessage.id)
     ).all()
+
+
+_WAITING_OF = select(OutboxMessage.payload).where(
+    OutboxMessage.queue == bindparam("queue"),
+    OutboxMessage.status == State.PENDING,
+    OutboxMessage.op == bindparam("op"),
+    OutboxMessage.lease_until.is_(None),
+)
+
+
+def waiting_payloads(session: Session, *, queue: str, op: str) -> list[dict[str, Any]]:
+    """The payloads of a queue's pending, unleased messages of one op (what a coalescing
+    enqueue compares with): only those rows, not the queue's whole backlog."""
+    return list(session.scalars(_WAITING_OF, {"queue": queue, "op": op}))

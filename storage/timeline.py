@@ -30,7 +30,25 @@ _SET_HEAD = (
     .where(_INCIDENTS.c.id == bindparam("incident_id"))
     .values(chain_head=bindparam("head"))
 )
+# With the head this process last saw, one UPDATE both checks it is still the head and moves
+# it (compare and set), so an append is two statements instead of three. It matches no row
+# when anything else appended since (another process, a savepoint rolled back): the append
+# then takes the three-statement path above, which reads the head under the row's lock. On
+# PostgreSQL a concurrent writer's UPDATE waits for the row lock and re-checks its WHERE on
+# the committed row: the chain never forks either way.
+_CAS = (
+    update(_INCIDENTS)
+    .where(
+        _INCIDENTS.c.id == bindparam("incident_id"),
+        _INCIDENTS.c.chain_seq == bindparam("seq_before"),
+        _INCIDENTS.c.chain_head == bindparam("prev"),
+    )
+    .values(chain_seq=bindparam("seq"), chain_head=bindparam("head"))
+    .returning(_INCIDENTS.c.id)
+)
 _ORDER = (TimelineEvent.seq,)
+# incident id -> (seq, hash) of the last head this process wrote: a hint, checked by _CAS.
+_last_heads: dict[int, tuple[int, str]] = {}
 
 
 def append(
@@ -48,19 +66,49 @@ def append(
     the chain, which is the point."""
     # Core statements go to the connection: the Session's ORM layer adds only cost here.
     connection = session.connection()
-    head = connection.execute(_ADVANCE, {"incident_id": incident_id}).first()
-    if head is None:
-        raise LookupError(f"no incident {incident_id} to append to")
-    seq, prev = int(head[0]), str(head[1])
     # What is hashed is exactly what is stored (and read back, on either store).
     safe = json_safe(data or {})
     actor, kind = str(actor), str(kind)
-    digest = link(
-        prev,
-        canonical(
-            incident_id=incident_id, seq=seq, at=at, actor=actor, kind=kind, text=text, data=safe
-        ),
-    )
+
+    def digest_of(seq: int, prev: str) -> str:
+        return link(
+            prev,
+            canonical(
+                incident_id=incident_id,
+                seq=seq,
+                at=at,
+                actor=actor,
+                kind=kind,
+                text=text,
+                data=safe,
+            ),
+        )
+
+    guess = _last_heads.get(incident_id)
+    digest = ""
+    seq = 0
+    if guess is not None:
+        seq = guess[0] + 1
+        digest = digest_of(seq, guess[1])
+        moved = connection.execute(
+            _CAS,
+            {
+                "incident_id": incident_id,
+                "seq_before": guess[0],
+                "prev": guess[1],
+                "seq": seq,
+                "head": digest,
+            },
+        ).first()
+        if moved is None:
+            guess = None
+    if guess is None:
+        head = connection.execute(_ADVANCE, {"incident_id": incident_id}).first()
+        if head is None:
+            raise LookupError(f"no incident {incident_id} to append to")
+        seq, prev = int(head[0]), str(head[1])
+        digest = digest_of(seq, prev)
+        connection.execute(_SET_HEAD, {"incident_id": incident_id, "head": digest})
     result = connection.execute(
         _APPEND,
         {
@@ -74,7 +122,7 @@ def append(
             "hash": digest,
         },
     )
-    connection.execute(_SET_HEAD, {"incident_id": incident_id, "head": digest})
+    _last_heads[incident_id] = (seq, digest)
     return int(result.scalar_one())
 
 
@@ -83,6 +131,28 @@ def for_incident(session: Session, *, incident_id: int) -> Sequence[TimelineEven
     return session.scalars(
         select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(*_ORDER)
     ).all()
+
+
+_NOTE = "note"
+
+
+def for_clock(session: Session, *, incident_id: int) -> Sequence[TimelineEvent]:
+    """The incident's events as the runbook's clock needs them, in chain order: every event
+    but notes, and of the notes only the latest. The clock asks of notes only when the last
+    update was, and it asks every second: a busy incident's thousands of notes would each be
+    loaded, under the write lock, for nothing."""
+    others = session.scalars(
+        select(TimelineEvent).where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.kind != _NOTE
+        )
+    ).all()
+    latest = session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == _NOTE)
+        .order_by(TimelineEvent.at.desc(), TimelineEvent.seq.desc())
+        .limit(1)
+    ).all()
+    return sorted([*others, *latest], key=lambda event: event.seq)
 
 
 def head(session: Session, *, incident_id: int) -> tuple[int, str] | None:
@@ -94,13 +164,15 @@ def head(session: Session, *, incident_id: int) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row is not None else None
 
 
+# Distinct: the card's phase asks only which kinds occurred, and a busy incident has
+# thousands of notes that would each become a Python string on every redraw.
 _KINDS = (
     select(TimelineEvent.kind)
     .where(TimelineEvent.incident_id == bindparam("incident_id"))
-    .order_by(*_ORDER)
+    .distinct()
 )
 
 
 def kinds(session: Session, *, incident_id: int) -> list[str]:
-    """The kinds of the incident's events, in order (what the card's phase needs)."""
+    """The kinds of event the incident has had, each once (what the card's phase needs)."""
     return list(session.scalars(_KINDS, {"incident_id": incident_id}))

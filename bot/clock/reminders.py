@@ -82,7 +82,7 @@ class Reminders:
             incident = incidents.get(session, incident_id=incident_id)
             if incident is None:
                 return 0
-            events = timeline.for_incident(session, incident_id=incident_id)
+            events = timeline.for_clock(session, incident_id=incident_id)
             keep: list[int] = []
             for plan in plans(incident, events, self._intervals):
                 reminder_id = rows.schedule(
@@ -133,7 +133,7 @@ class Reminders:
             incident = incidents.get(session, incident_id=reminder.incident_id)
             if incident is None:
                 raise Undeliverable(f"incident {reminder.incident_id} is gone")
-            events = timeline.for_incident(session, incident_id=incident.id)
+            events = timeline.for_clock(session, incident_id=incident.id)
             if not holds(reminder.kind, incident, events, reminder.data):
                 if rows.finish(session, reminder_id=reminder.id, state=rows.WITHHELD, at=now):
                     record(

@@ -204,6 +204,11 @@ class Incidents:
         with self._store.read() as session:
             return incidents.for_channel(session, channel_id=channel_id)
 
+    def id_for_channel(self, channel_id: str) -> int | None:
+        """The id of `for_channel`'s incident, without loading it (a note's hot path)."""
+        with self._store.read() as session:
+            return incidents.id_for_channel(session, channel_id=channel_id)
+
     def get(self, incident_id: int) -> Incident | None:
         with self._store.read() as session:
             return incidents.get(session, incident_id=incident_id)

@@ -112,6 +112,9 @@ def test_a_failing_write_in_a_batch_fails_alone(store_url: str) -> None:
     outcomes, sizes = _one_batch(store, units)
 
     assert sizes[-1] == len(units), sizes  # all four shared one commit
+    # ... which went through: the failing unit's savepoint took back only its own write,
+    # with no fallback that reruns each unit alone.
+    assert store.batches_rerun == 0
     assert isinstance(outcomes[1], Conflict)
     assert all(isinstance(outcomes[n], int) for n in (0, 2, 3)), outcomes
     with store.read() as session:
@@ -129,6 +132,7 @@ def test_the_same_delivery_twice_in_one_batch_is_stored_once(store_url: str) -> 
     outcomes, sizes = _one_batch(store, units)
 
     assert sizes[-1] == 3, sizes
+    assert store.batches_rerun == 0
     duplicates = [o for o in outcomes[:2] if isinstance(o, Duplicate)]
     assert len(duplicates) == 1, outcomes
     assert isinstance(outcomes[2], int)
@@ -260,3 +264,43 @@ def test_many_concurrent_notes_over_http_are_each_stored_once(make_bot, store_ur
         c for c in bot.slack.calls("chat.postMessage") if "동시 메모" in str(c.json().get("text"))
     ]
     assert len(posted) == 60
+
+
+def test_appends_after_a_rolled_back_one_and_another_process_keep_one_chain(
+    store_url: str,
+) -> None:
+    """An append moves the head with one compare-and-set when this process wrote it last;
+    a head it did not see (a savepoint rolled back, another process appended) must send it
+    the long way, reading the head under the row's lock: one valid chain either way."""
+    store = _store(store_url)
+    incident_id = _incident(store)
+    with store.write() as session:
+        _note(incident_id, "one")(session)
+        _note(incident_id, "two")(session)
+        try:
+            with session.begin_nested():
+                _note(incident_id, "taken back")(session)
+                raise RuntimeError("undo")
+        except RuntimeError:
+            pass
+        _note(incident_id, "three")(session)
+    other = textwrap.dedent(
+        f"""
+        from datetime import UTC, datetime
+        from storage import Store, timeline
+        store = Store({store_url!r})
+        with store.write() as session:
+            timeline.append(session, incident_id={incident_id}, at=datetime.now(UTC),
+                            actor="U2", kind="note", text="from elsewhere")
+        store.dispose()
+        """
+    )
+    subprocess.run([sys.executable, "-c", other], cwd=ROOT, check=True, timeout=60)
+    with store.write() as session:
+        _note(incident_id, "four")(session)
+    with store.read() as session:
+        events = timeline.for_incident(session, incident_id=incident_id)
+        assert [e.text for e in events] == ["one", "two", "three", "from elsewhere", "four"]
+        assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+        assert verify_incident(session, incident_id=incident_id).ok
+    store.dispose()

@@ -219,3 +219,48 @@ def test_outbox_and_approval_states_are_one_enum_each(store):
         outbox.mark_sent(session, message_id=sent, at=T0, result=None)
     with store.read() as session:
         assert outbox.counts(session) == {outbox.State.SENT: 1, outbox.State.PENDING: 1}
+
+
+def test_the_clock_reads_every_event_but_notes_and_the_latest_note(store):
+    with store.write() as session:
+        incident_id = _incident(session).id
+        for n, kind in enumerate(["note", "status_changed", "note", "note", "diagnosis"]):
+            timeline.append(
+                session,
+                incident_id=incident_id,
+                at=T0 + timedelta(seconds=n),
+                actor="U1",
+                kind=kind,
+                text=f"e{n}",
+            )
+    with store.read() as session:
+        events = timeline.for_clock(session, incident_id=incident_id)
+        kinds = timeline.kinds(session, incident_id=incident_id)
+    assert [e.text for e in events] == ["e1", "e3", "e4"]
+    assert sorted(kinds) == ["diagnosis", "note", "status_changed"]
+
+
+def test_outbox_leases_a_run_of_a_queue_in_order_up_to_what_is_not_free(store):
+    with store.write() as session:
+        ids = [outbox.enqueue(session, queue="q", op="a", payload={}, at=T0) for _ in range(3)]
+        later = outbox.enqueue(
+            session, queue="q", op="a", payload={}, at=T0, not_before=T0 + timedelta(minutes=1)
+        )
+        outbox.enqueue(session, queue="q", op="a", payload={}, at=T0)
+    with store.write() as session:
+        run = outbox.due_run(session, now=T0, queue="q", limit=10)
+        # The run stops at the message that is not due yet: it holds back the rest.
+        assert [m.id for m in run] == ids
+        # Another sender holds the second one: only what this one got comes back.
+        assert outbox.lease(session, message_id=ids[1], now=T0, until=T0 + timedelta(minutes=1))
+        taken = outbox.lease_many(session, message_ids=ids, now=T0, until=T0 + timedelta(1))
+        assert taken == {ids[0], ids[2]}
+        outbox.release(session, message_ids=[ids[2]])
+        outbox.mark_sent_many(session, sent=[(ids[0], {"ts": "1"})], at=T0)
+    with store.read() as session:
+        # The head is now the leased second message: nothing of q is free to send.
+        assert outbox.due_run(session, now=T0, queue="q", limit=10) == []
+        assert outbox.due_heads(session, now=T0) == []
+        waiting = outbox.pending_in(session, queue="q")
+        assert [m.id for m in waiting][:3] == [ids[1], ids[2], later]
+        assert waiting[1].lease_until is None and waiting[1].attempts == 0
