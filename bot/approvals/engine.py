@@ -471,9 +471,13 @@ class Approvals:
             outcome = self._recheck_site(outcome)
         self._finish(request, action, outcome)
 
-    def _beat(self, request_id: int) -> bool:
-        """Say this process still executes the request; False when it no longer does (it was
-        marked interrupted). The state stays `executing`: nothing is recorded."""
+    def _beat(self, request_id: int, partial: Outcome | None = None) -> bool:
+        """Say this process still executes the request (and, with `partial`, keep what it has
+        done so far as the request's outcome); False when it no longer does (it was marked
+        interrupted). The state stays `executing`: nothing is recorded."""
+        extra: dict[str, Any] = (
+            {"outcome": partial.model_dump(mode="json")} if partial is not None else {}
+        )
         with self._store.write() as session:
             return queries.transition(
                 session,
@@ -482,21 +486,13 @@ class Approvals:
                 to_state=State.EXECUTING,
                 held_by=self._executor,
                 heartbeat_at=self._clock(),
+                **extra,
             )
 
     def _progress(self, request_id: int, partial: Outcome) -> bool:
-        """Keep what the execution has done so far as the request's outcome (state stays
-        `executing`); False when it is no longer this process's."""
-        with self._store.write() as session:
-            return queries.transition(
-                session,
-                request_id=request_id,
-                from_state=State.EXECUTING,
-                to_state=State.EXECUTING,
-                held_by=self._executor,
-                heartbeat_at=self._clock(),
-                outcome=partial.model_dump(mode="json"),
-            )
+        """Keep what the execution has done so far (a customer notice, recipient by
+        recipient): a heartbeat that carries the partial outcome."""
+        return self._beat(request_id, partial)
 
     def _heartbeat(self, request_id: int, stop: threading.Event) -> None:
         while not stop.wait(HEARTBEAT.total_seconds()):
