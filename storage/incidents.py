@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Incident
@@ -71,6 +72,16 @@ def list_open(session: Session) -> Sequence[Incident]:
         select(Incident)
         .where(Incident.resolved_at.is_(None))
         .order_by(Incident.severity, Incident.started_at)
+    ).all()
+
+
+def open_or_resolved_since(session: Session, *, since: datetime) -> Sequence[int]:
+    """Ids of the incidents still open or resolved at or after `since` (what the clock
+    watches), without loading every incident ever declared."""
+    return session.scalars(
+        select(Incident.id)
+        .where(or_(Incident.resolved_at.is_(None), Incident.resolved_at >= since))
+        .order_by(Incident.id)
     ).all()
 
 

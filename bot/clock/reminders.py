@@ -63,11 +63,7 @@ class Reminders:
         """Claim and queue every reminder due now; return how many this call queued."""
         now = self._clock()
         with self._store.read() as session:
-            watched = [
-                i.id
-                for i in incidents.list_all(session)
-                if i.resolved_at is None or i.resolved_at > now - WATCH_RESOLVED
-            ]
+            watched = incidents.open_or_resolved_since(session, since=now - WATCH_RESOLVED)
         queued = 0
         for incident_id in watched:
             try:
