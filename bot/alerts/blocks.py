@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.messages import Catalogue
-from bot.slack.blocks import Blocks, actions, button, context, section
+from bot.slack.blocks import Blocks, actions, button, context, mentions, section
 from bot.slack.ids import ActionId
 from bot.text import clip, escape, fmt_time
 from storage.alerts import Triage
@@ -19,9 +19,8 @@ SUMMARY_LIMIT = 300
 
 
 def oncall_mention(oncall: Sequence[str]) -> str:
-    """AILEX_ONCALL as Slack mentions: users `<@U…>`, a user group `<!subteam^S…>`."""
-    parts = [f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>" for who in oncall]
-    return " ".join(parts) + " " if parts else ""
+    """The on-call's mentions as a message's prefix (nothing when AILEX_ONCALL is unset)."""
+    return f"{mentions(oncall)} " if oncall else ""
 
 
 class AlertRenderer:

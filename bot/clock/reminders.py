@@ -22,7 +22,7 @@ from bot.incidents.flows import Actor, claim, incident_queue, record
 from bot.incidents.vocabulary import EventKind
 from bot.messages import Catalogue
 from bot.settings import Settings
-from bot.slack.blocks import actions, button, section
+from bot.slack.blocks import actions, button, mentions, section
 from bot.slack.ids import ActionId
 from bot.slack.operations import Undeliverable
 from bot.slack.outbox import Operation, Sender
@@ -35,12 +35,6 @@ log = logging.getLogger(__name__)
 
 # Resolved incidents are watched this long (the overdue reminder is at 24 hours).
 WATCH_RESOLVED = timedelta(hours=25)
-
-
-def mentions(oncall: Sequence[str]) -> str:
-    """AILEX_ONCALL as Slack mentions: users `<@U…>`, a user group `<!subteam^S…>`."""
-    parts = [f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>" for who in oncall]
-    return " ".join(parts)
 
 
 class Reminders:

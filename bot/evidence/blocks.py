@@ -10,16 +10,14 @@ from zoneinfo import ZoneInfo
 from bot.evidence.stats import UNKNOWN_SCENARIO, Figures, Summary
 from bot.messages import Catalogue
 from bot.slack.blocks import Blocks, context, header, section
-from bot.text import fmt_datetime, fmt_duration
+from bot.text import fmt_datetime, fmt_short_duration
 
 
 def duration(seconds: float | None, t: Catalogue) -> str:
     """A duration as people read it; under a minute in seconds."""
     if seconds is None:
         return t("stats.no_data")
-    if seconds < 60:
-        return t("duration.seconds", seconds=round(seconds))
-    return fmt_duration(timedelta(seconds=seconds), t)
+    return fmt_short_duration(timedelta(seconds=round(seconds)), t)
 
 
 def scenario_name(key: str, t: Catalogue) -> str:

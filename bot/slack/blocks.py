@@ -3,7 +3,7 @@ within Slack's limits. Every message the bot draws is built from these."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -92,3 +92,8 @@ def chunked_sections(lines: Iterable[str]) -> Blocks:
     if current:
         blocks.append(section(current))
     return blocks
+
+
+def mentions(people: Sequence[str]) -> str:
+    """People to mention (AILEX_ONCALL): users `<@U…>`, a user group `<!subteam^S…>`."""
+    return " ".join(f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>" for who in people)
