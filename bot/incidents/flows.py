@@ -331,19 +331,9 @@ class Incidents:
         order = list(Severity)
         if order.index(severity) >= order.index(Severity(incident.severity)):
             return False
-        old, incident.severity = incident.severity, severity.value
-        record(
-            session,
-            incident_id=incident.id,
-            kind=EventKind.SEVERITY_CHANGED,
-            actor="bot",
-            at=at,
-            data={"from": old, "to": severity.value, "why": why},
+        self._change_severity(
+            session, incident, severity, "bot", at, "notice.severity_by_alert", why=why
         )
-        self._announce(
-            session, incident.id, "notice.severity_by_alert", old=old, new=severity.value, why=why
-        )
-        redraw_card(self._sender, session, incident.id)
         return True
 
     def acknowledge(self, *, incident_id: int, actor: Actor) -> Incident:
@@ -426,24 +416,15 @@ class Incidents:
             old = incident.severity
             if old == severity.value:
                 raise UserError("error.severity_same", severity=old)
-            incident.severity = severity.value
-            record(
+            self._change_severity(
                 session,
-                incident_id=incident_id,
-                kind=EventKind.SEVERITY_CHANGED,
-                actor=actor.user_id,
-                at=now,
-                data={"from": old, "to": severity.value},
-            )
-            self._announce(
-                session,
-                incident_id,
+                incident,
+                severity,
+                actor.user_id,
+                now,
                 "notice.severity",
                 user=actor.user_id,
-                old=old,
-                new=severity.value,
             )
-            redraw_card(self._sender, session, incident_id)
             return old
 
         old = self._store.submit(unit)
@@ -677,6 +658,33 @@ class Incidents:
         )
         shown = fmt_datetime(at or incident.started_at, zone)
         self._announce(session, incident.id, "notice.impact_started", user=actor, at=shown)
+
+    def _change_severity(
+        self,
+        session: Session,
+        incident: Incident,
+        severity: Severity,
+        actor: str,
+        now: datetime,
+        notice: str,
+        **params: str,
+    ) -> None:
+        """Set the severity, recorded (with `why` when the bot raised it for an alert), said
+        in the channel with `notice`, the card redrawn."""
+        old, incident.severity = incident.severity, severity.value
+        data = {"from": old, "to": severity.value}
+        if "why" in params:
+            data["why"] = params["why"]
+        record(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.SEVERITY_CHANGED,
+            actor=actor,
+            at=now,
+            data=data,
+        )
+        self._announce(session, incident.id, notice, old=old, new=severity.value, **params)
+        redraw_card(self._sender, session, incident.id)
 
     def _change_status(
         self, session: Session, incident: Incident, status: Status, actor: str, now: datetime
