@@ -87,19 +87,13 @@ def register(app: App, core: Core) -> None:
             replace_original=False,
         )
 
+    # A triage-mode alert's two buttons: declare it, or dismiss it.
     @app.action(ActionId.ALERT_DECLARE.value)
-    def on_alert_declare(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
-        ack()
-        core.alerts.decide(alert_id=_number(action), declare=True, actor=actor_of(body))
-
     @app.action(ActionId.ALERT_DISMISS.value)
-    def on_alert_dismiss(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
+    def on_alert_decision(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        core.alerts.decide(alert_id=_number(action), declare=False, actor=actor_of(body))
+        declare = action.get("action_id") == ActionId.ALERT_DECLARE
+        core.alerts.decide(alert_id=_number(action), declare=declare, actor=actor_of(body))
 
     @app.action(ActionId.DECLARE_CONFIRM.value)
     def on_declare_confirm(
