@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -89,35 +89,30 @@ def last_with_key(session: Session, *, source: str, key: str) -> Incident | None
 def recent_open(session: Session, *, since: datetime) -> Incident | None:
     """The open incident declared, or given an alert, at or after `since`: the most recent
     such (by its latest of the two)."""
-    latest_alert = (
-        select(Alert.incident_id, Alert.received_at)
-        .where(Alert.incident_id.is_not(None), Alert.received_at >= since)
+    # Each open incident's latest alert, in one grouped read (not one query per incident).
+    last_alert = (
+        select(Alert.incident_id, func.max(Alert.received_at).label("at"))
+        .where(Alert.incident_id.is_not(None))
+        .group_by(Alert.incident_id)
         .subquery()
     )
-    candidates = session.scalars(
-        select(Incident)
+    found = session.execute(
+        select(Incident, last_alert.c.at)
+        .outerjoin(last_alert, last_alert.c.incident_id == Incident.id)
         .where(
             Incident.resolved_at.is_(None),
-            or_(
-                Incident.started_at >= since,
-                Incident.id.in_(select(latest_alert.c.incident_id)),
-            ),
+            or_(Incident.started_at >= since, last_alert.c.at >= since),
         )
-        .order_by(Incident.id.desc())
     ).all()
-    if not candidates:
+    if not found:
         return None
 
-    def last_seen(incident: Incident) -> datetime:
-        alerts = session.scalars(
-            select(Alert.received_at)
-            .where(Alert.incident_id == incident.id)
-            .order_by(Alert.received_at.desc())
-            .limit(1)
-        ).first()
-        return max(incident.started_at, alerts) if alerts else incident.started_at
+    def last_seen(row: Any) -> tuple[datetime, int]:
+        incident, at = row
+        return (max(incident.started_at, at) if at else incident.started_at, incident.id)
 
-    return max(candidates, key=lambda incident: (last_seen(incident), incident.id))
+    incident: Incident = max(found, key=last_seen)[0]
+    return incident
 
 
 def pending_triage(session: Session, *, source: str, key: str) -> Alert | None:
