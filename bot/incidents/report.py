@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.customers.state import report_sent_in
-from bot.incidents.timeline import describe
+from bot.incidents.timeline import describe, people_named
 from bot.incidents.vocabulary import EventKind, Status
 from bot.messages import Catalogue
 from bot.text import fmt_datetime, fmt_duration, fmt_short_duration, fmt_time
@@ -17,6 +18,10 @@ from storage.chain import GENESIS
 from storage.models import Incident, TimelineEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Around a person's id in an event's line until `mention` renders it: no stored text holds it
+# (the Slack edge and the alert reader drop control characters from what comes in).
+_PERSON = "\x00"
+_MARKED = re.compile(f"{_PERSON}([^{_PERSON}]+){_PERSON}")
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,9 @@ def reported_events(events: Sequence[TimelineEvent]) -> list[TimelineEvent]:
 
 def people_in(incident: Incident, events: Sequence[TimelineEvent]) -> list[str]:
     """The Slack users a report names: its commander and whoever did something in it."""
-    users = [incident.commander_id, *(event.actor for event in events)]
+    users = [incident.commander_id]
+    for event in events:
+        users += [event.actor, *people_named(event)]
     return [user for user in dict.fromkeys(users) if user and is_user(user)]
 
 
@@ -170,6 +177,13 @@ def render_markdown(
     `user_text` is applied to whatever people typed (escaping for Slack's mrkdwn)."""
     none = t("report.none")
     u = user_text
+
+    def said(event: TimelineEvent) -> str:
+        # What the event says is escaped as text people typed; the people it names are put
+        # back after, through `mention` (a Slack mention, or a name in the file).
+        marked = describe(event, t, zone=zone, mention=lambda user: f"{_PERSON}{user}{_PERSON}")
+        return _MARKED.sub(lambda m: mention(m.group(1)), u(marked))
+
     declared = incident.started_at
     started = impact_started(events) or declared
     since = min(started, declared)
@@ -212,7 +226,7 @@ def render_markdown(
     for event in reported_events(events):
         when = fmt_time(event.at, zone, since=since)
         who = mention(event.actor) if is_user(event.actor) else t("actor.bot")
-        lines.append(f"- {when} - {who} {u(describe(event, t, zone=zone))}")
+        lines.append(f"- {when} - {who} {said(event)}")
 
     lines += ["", f"### {t('report.cause')}", u(incident.cause or none), ""]
     lines.append(f"### {t('report.actions')}")
@@ -221,7 +235,7 @@ def render_markdown(
         lines.append(u(incident.actions))
     for event in actions:
         when = fmt_time(event.at, zone, since=since)
-        lines.append(f"- {when} {u(describe(event, t, zone=zone))}")
+        lines.append(f"- {when} {said(event)}")
     if not incident.actions and not actions:
         lines.append(none)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,15 +51,38 @@ def diagnosis_verdict(data: dict[str, Any], t: Catalogue) -> str:
     return text
 
 
+# The people an event names besides its actor (a hand-over's commanders, a follow-up's
+# owner), shown through the reader's `mention`: never a bare Slack id.
+PEOPLE = {
+    EventKind.COMMANDER_CHANGED: ("old", "new"),
+    EventKind.FOLLOWUP_ADDED: ("owner",),
+}
+
+
+def people_named(event: TimelineEvent) -> list[str]:
+    """The user ids an event names besides its actor."""
+    data = event.data or {}
+    return [str(data[f]) for f in PEOPLE.get(EventKind(event.kind), ()) if data.get(f)]
+
+
 def describe(
-    event: TimelineEvent, t: Catalogue, *, zone: ZoneInfo | None = None, limit: int | None = None
+    event: TimelineEvent,
+    t: Catalogue,
+    *,
+    zone: ZoneInfo | None = None,
+    limit: int | None = None,
+    mention: Callable[[str], str] = lambda user: f"<@{user}>",
 ) -> str:
     """One line saying what happened (without who and when); what people typed is whole
-    unless `limit` is given (then cut with an ellipsis, visibly)."""
+    unless `limit` is given (then cut with an ellipsis, visibly); people it names through
+    `mention`."""
     data = event.data or {}
     params: dict[str, Any] = {
         key: value for key, value in data.items() if not isinstance(value, dict | list)
     }
+    for name in PEOPLE.get(EventKind(event.kind), ()):
+        who = data.get(name)
+        params[name] = mention(str(who)) if who else t("card.awaiting_ack")
     text = event.text or ""
     params["text"] = clip(text, limit) if limit is not None else text
     if event.kind == EventKind.STATUS_CHANGED:

@@ -233,3 +233,23 @@ def test_bad_update_reminder_setting_is_refused(value):
     with pytest.raises(SettingsError) as error:
         load_settings(AILEX_UPDATE_REMINDER_MINUTES=value)
     assert error.value.variable == "AILEX_UPDATE_REMINDER_MINUTES"
+
+
+def test_the_report_names_the_people_of_a_hand_over_and_a_follow_up_never_their_ids(make_bot):
+    """The Slack report mentions them (`<@U…>`, not escaped into visible text); the file,
+    which Slack does not render mentions in, gives their names."""
+    bot = make_bot()
+    bot.slack.add_user("U_OWNER", "owner")
+    bot.slack.add_user("U_NEXT", "next")
+    channel = declare(bot)
+    ack(bot.command("followup 인덱스 추가 <@U_OWNER> 2099-01-31", channel=channel))
+    ack(bot.command("commander <@U_NEXT>", channel=channel))
+    ack(bot.command("resolve 인덱스 누락", channel=channel))
+    bot.settle()
+    report = [p for p in bot.slack.posts(channel) if "전체 기록" in flat(p.get("blocks") or [])]
+    shown = flat(report[-1]["blocks"])
+    assert "담당 <@U_OWNER>" in shown and "→ <@U_NEXT>" in shown
+    assert "&lt;@" not in shown
+    (file,) = [f for f in bot.slack.shared_files() if f["filename"].endswith(".md")]
+    assert "담당 owner" in file["content"] and "→ next" in file["content"]
+    assert "U_OWNER" not in file["content"] and "U_NEXT" not in file["content"]
