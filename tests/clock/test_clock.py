@@ -242,7 +242,8 @@ def test_the_report_names_the_people_of_a_hand_over_and_a_follow_up_never_their_
     bot.slack.add_user("U_OWNER", "owner")
     bot.slack.add_user("U_NEXT", "next")
     channel = declare(bot)
-    ack(bot.command("followup 인덱스 추가 <@U_OWNER> 2099-01-31", channel=channel))
+    added = ack(bot.command("followup 인덱스 추가 <@U_OWNER> 2099-01-31", channel=channel))
+    assert "담당 <@U_OWNER>" in added
     ack(bot.command("commander <@U_NEXT>", channel=channel))
     ack(bot.command("resolve 인덱스 누락", channel=channel))
     bot.settle()
