@@ -11,20 +11,26 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import Delivery
+from storage.prepared import Prepared
 
 _TABLE = cast(Table, Delivery.__table__)
 # RETURNING says whether the row went in; rowcount is not reliable for this on psycopg.
+# Every command claims its delivery: run on the driver (storage/prepared.py).
+_KEYS = ("key", "received_at")
 _CLAIM = {
-    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key),
-    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key),
+    "postgresql": Prepared(
+        pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key), keys=_KEYS
+    ),
+    "sqlite": Prepared(
+        sqlite_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key), keys=_KEYS
+    ),
 }
 
 
 def claim(session: Session, *, key: str, at: datetime) -> bool:
     """Record the key; False when it was already recorded (a duplicate delivery)."""
     statement = _CLAIM[session.get_bind().dialect.name]
-    taken = session.connection().execute(statement, {"key": key, "received_at": at})
-    return taken.first() is not None
+    return statement.first(session, {"key": key, "received_at": at}) is not None
 
 
 def prune(session: Session, *, before: datetime) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Incident
+from storage.prepared import Prepared
 
 
 def create(session: Session, **fields: Any) -> Incident:
@@ -36,7 +37,7 @@ _FOR_CHANNEL = (
 # The same choice as _FOR_CHANNEL, the id alone through Core: a note needs nothing else, and
 # loading the whole row as an ORM object was a fifth of a note's CPU in a request worker.
 _COLUMNS = cast(Table, Incident.__table__).c
-_ID_FOR_CHANNEL = (
+_ID_FOR_CHANNEL = Prepared(
     select(_COLUMNS.id)
     .where(_COLUMNS.channel_id == bindparam("channel_id"))
     .order_by(_COLUMNS.resolved_at.is_not(None), _COLUMNS.id.desc())
@@ -46,7 +47,7 @@ _ID_FOR_CHANNEL = (
 
 def id_for_channel(session: Session, *, channel_id: str) -> int | None:
     """The id of the incident `for_channel` would give."""
-    found = session.connection().execute(_ID_FOR_CHANNEL, {"channel_id": channel_id}).scalar()
+    found = _ID_FOR_CHANNEL.scalar(session, {"channel_id": channel_id})
     return int(found) if found is not None else None
 
 

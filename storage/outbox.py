@@ -15,6 +15,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
+from storage.prepared import Prepared
 
 
 class State(StrEnum):
@@ -28,7 +29,14 @@ class State(StrEnum):
 _TABLE = cast(Table, OutboxMessage.__table__)
 _COLUMNS = _TABLE.c
 
-_ENQUEUE = insert(_TABLE).returning(_COLUMNS.id)
+# A flow's hottest write (a note's message): run on the driver (storage/prepared.py).
+_ENQUEUE = Prepared(
+    insert(_TABLE).returning(_COLUMNS.id),
+    keys=(
+        "queue", "target", "op", "payload", "status", "attempts", "created_at",
+        "next_attempt_at",
+    ),
+)  # fmt: skip
 
 # A queue's head is its first pending message: found through ix_outbox_target_pending
 # (target, status, queue, id), never by scanning every pending message. Whether the head is
@@ -116,9 +124,8 @@ def enqueue(
 ) -> int:
     """Add a message to the end of its queue; return its id."""
     return int(
-        session.connection()
-        .execute(
-            _ENQUEUE,
+        _ENQUEUE.scalar(
+            session,
             {
                 "queue": queue,
                 "target": target,
@@ -130,7 +137,6 @@ def enqueue(
                 "next_attempt_at": not_before or at,
             },
         )
-        .scalar_one()
     )
 
 

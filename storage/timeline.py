@@ -11,21 +11,25 @@ from sqlalchemy.orm import Session
 
 from storage.chain import canonical, json_safe, link
 from storage.models import Incident, TimelineEvent
+from storage.prepared import Prepared
 
 _TABLE = cast(Table, TimelineEvent.__table__)
 _INCIDENTS = cast(Table, Incident.__table__)
-_APPEND = insert(_TABLE).returning(_TABLE.c.id)
+_APPEND = Prepared(
+    insert(_TABLE).returning(_TABLE.c.id),
+    keys=("incident_id", "at", "actor", "kind", "text", "data", "seq", "hash"),
+)
 # Built once: appends are the store's hottest write (SPEC 4).
 # The first UPDATE takes the incident row's lock on PostgreSQL and holds it to the commit, so
 # a second writer of the same incident waits here and then reads the head the first one left:
 # one chain, never a fork. It returns the new seq and the old head (the new event's prev).
-_ADVANCE = (
+_ADVANCE = Prepared(
     update(_INCIDENTS)
     .where(_INCIDENTS.c.id == bindparam("incident_id"))
     .values(chain_seq=_INCIDENTS.c.chain_seq + 1)
     .returning(_INCIDENTS.c.chain_seq, _INCIDENTS.c.chain_head)
 )
-_SET_HEAD = (
+_SET_HEAD = Prepared(
     update(_INCIDENTS)
     .where(_INCIDENTS.c.id == bindparam("incident_id"))
     .values(chain_head=bindparam("head"))
@@ -36,7 +40,7 @@ _SET_HEAD = (
 # then takes the three-statement path above, which reads the head under the row's lock. On
 # PostgreSQL a concurrent writer's UPDATE waits for the row lock and re-checks its WHERE on
 # the committed row: the chain never forks either way.
-_CAS = (
+_CAS = Prepared(
     update(_INCIDENTS)
     .where(
         _INCIDENTS.c.id == bindparam("incident_id"),
@@ -64,8 +68,8 @@ def append(
     """Add one event, chained to the incident's head (SPEC 9), in the caller's transaction;
     return its id. Timeline rows are never updated or deleted after this: that would break
     the chain, which is the point."""
-    # Core statements go to the connection: the Session's ORM layer adds only cost here.
-    connection = session.connection()
+    # Prepared statements go to the driver: the Session's ORM layer and Core's execution add
+    # only cost here (storage/prepared.py).
     # What is hashed is exactly what is stored (and read back, on either store).
     safe = json_safe(data or {})
     actor, kind = str(actor), str(kind)
@@ -90,8 +94,8 @@ def append(
     if guess is not None:
         seq = guess[0] + 1
         digest = digest_of(seq, guess[1])
-        moved = connection.execute(
-            _CAS,
+        moved = _CAS.first(
+            session,
             {
                 "incident_id": incident_id,
                 "seq_before": guess[0],
@@ -99,18 +103,18 @@ def append(
                 "seq": seq,
                 "head": digest,
             },
-        ).first()
+        )
         if moved is None:
             guess = None
     if guess is None:
-        head = connection.execute(_ADVANCE, {"incident_id": incident_id}).first()
+        head = _ADVANCE.first(session, {"incident_id": incident_id})
         if head is None:
             raise LookupError(f"no incident {incident_id} to append to")
         seq, prev = int(head[0]), str(head[1])
         digest = digest_of(seq, prev)
-        connection.execute(_SET_HEAD, {"incident_id": incident_id, "head": digest})
-    result = connection.execute(
-        _APPEND,
+        _SET_HEAD.rows(session, {"incident_id": incident_id, "head": digest})
+    event_id = _APPEND.scalar(
+        session,
         {
             "incident_id": incident_id,
             "at": at,
@@ -123,7 +127,7 @@ def append(
         },
     )
     _last_heads[incident_id] = (seq, digest)
-    return int(result.scalar_one())
+    return int(event_id)
 
 
 def for_incident(session: Session, *, incident_id: int) -> Sequence[TimelineEvent]:

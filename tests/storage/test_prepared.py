@@ -1,0 +1,98 @@
+"""Prepared statements (storage/prepared.py) store exactly what Core stores, on both stores,
+inside the caller's transaction, and refuse statements whose results would need conversion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert, select
+
+from storage import Store, outbox
+from storage.models import Incident, OutboxMessage
+from storage.prepared import Prepared
+
+AT = datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
+PAYLOAD = {"text": "결제 페이지 500 — 확인 중", "n": 3, "nested": {"ok": True, "none": None}}
+
+
+@pytest.fixture
+def store(store_url: str):
+    store = Store(store_url)
+    store.migrate()
+    yield store
+    store.dispose()
+
+
+def test_a_prepared_insert_stores_what_core_stores(store: Store) -> None:
+    """The same row through Core and through the driver reads back the same: a UTC datetime
+    (given in another zone), JSON with Korean text, a NULL."""
+    kst = AT.astimezone(timezone(timedelta(hours=9)))
+    row = {
+        "queue": "incident:1",
+        "target": "slack",
+        "op": "message.post",
+        "payload": PAYLOAD,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": kst,
+        "next_attempt_at": kst,
+    }
+    prepared = Prepared(insert(OutboxMessage).returning(OutboxMessage.id), keys=list(row))
+    with store.write() as session:
+        by_core = session.execute(insert(OutboxMessage).returning(OutboxMessage.id), row).scalar()
+        by_driver = prepared.scalar(session, row)
+    assert isinstance(by_driver, int) and by_driver == by_core + 1
+    with store.read() as session:
+        stored = {m.id: m for m in session.scalars(select(OutboxMessage)).all()}
+        raw = session.connection().exec_driver_sql("SELECT created_at FROM outbox").all()
+    core, driver = stored[by_core], stored[by_driver]
+    for column in ("payload", "created_at", "next_attempt_at", "lease_until", "queue", "op"):
+        assert getattr(driver, column) == getattr(core, column), column
+    assert driver.created_at == AT and driver.created_at.utcoffset() == timedelta(0)
+    assert driver.payload == PAYLOAD
+    # Byte for byte in the table, not only equal once read back.
+    assert raw[0] == raw[1]
+
+
+def test_the_outbox_enqueue_runs_in_the_callers_transaction(store: Store) -> None:
+    """A prepared write rolled back with its transaction leaves nothing behind."""
+    with pytest.raises(RuntimeError), store.write() as session:
+        outbox.enqueue(session, queue="q", op="message.post", payload=PAYLOAD, at=AT)
+        raise RuntimeError("the flow fails after its write")
+    with store.read() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_a_prepared_select_binds_its_limit(store: Store) -> None:
+    """LIMIT travels as a parameter Core made up (positional on SQLite, named on PostgreSQL)."""
+    with store.write() as session:
+        for n in range(3):
+            session.add(
+                Incident(
+                    title=f"장애 {n}",
+                    severity="P2",
+                    status="investigating",
+                    commander_id="U1",
+                    declared_by="U1",
+                    origin_channel_id="C_OPS",
+                    channel_id="C1",
+                    started_at=AT,
+                    # One open incident per channel: the older ones are resolved.
+                    resolved_at=AT if n < 2 else None,
+                )
+            )
+    latest = Prepared(
+        select(Incident.id).where(Incident.channel_id == "C1").order_by(Incident.id.desc()).limit(1)
+    )
+    with store.read() as session:
+        assert latest.rows(session, {}) == [(3,)]
+        assert latest.scalar(session, {}) == 3
+
+
+def test_results_that_need_conversion_are_refused(store: Store) -> None:
+    """A datetime or JSON result comes back from SQLite as text: such a statement is refused
+    when it is first run, never returned unconverted."""
+    started = Prepared(select(Incident.started_at))
+    with store.read() as session, pytest.raises(TypeError, match="conversion"):
+        started.rows(session, {})
