@@ -145,13 +145,18 @@ class Store:
         with self._writer_lock, self._session("write", self._sessions_write) as session:
             self._local.batch = session
             try:
-                for each in batch:
-                    try:
-                        # Rolled back to on an exception: only this unit's writes go.
-                        with session.begin_nested():
-                            each.result = each.unit(session)
-                    except Exception as exc:
-                        each.error = exc
+                if len(batch) == 1:
+                    # Alone, a unit needs no savepoint: its exception rolls the whole
+                    # transaction back, and _run_batch gives it to the unit.
+                    batch[0].result = batch[0].unit(session)
+                else:
+                    for each in batch:
+                        try:
+                            # Rolled back to on an exception: only this unit's writes go.
+                            with session.begin_nested():
+                                each.result = each.unit(session)
+                        except Exception as exc:
+                            each.error = exc
                 if hook and self.before_commit is not None:
                     self.before_commit(len(batch))
             finally:
