@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -132,11 +132,15 @@ def joined(session: Session, *, parent_id: int) -> Sequence[Alert]:
     ).all()
 
 
+# Built once: every card (each `/ailex status`, each redraw) reads it.
+_FOR_INCIDENT = (
+    select(Alert).where(Alert.incident_id == bindparam("incident_id")).order_by(Alert.id)
+)
+
+
 def for_incident(session: Session, *, incident_id: int) -> Sequence[Alert]:
     """An incident's alerts, oldest first."""
-    return session.scalars(
-        select(Alert).where(Alert.incident_id == incident_id).order_by(Alert.id)
-    ).all()
+    return session.scalars(_FOR_INCIDENT, {"incident_id": incident_id}).all()
 
 
 def first_received(session: Session, *, incident_id: int) -> datetime | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ApprovalRequest
@@ -88,12 +88,16 @@ def executing(session: Session) -> Sequence[ApprovalRequest]:
     ).all()
 
 
+# Built once: every card (each `/ailex status`, each redraw) reads it.
+_FOR_INCIDENT = (
+    select(ApprovalRequest)
+    .where(ApprovalRequest.incident_id == bindparam("incident_id"))
+    .order_by(ApprovalRequest.id)
+)
+
+
 def for_incident(session: Session, *, incident_id: int) -> Sequence[ApprovalRequest]:
-    return session.scalars(
-        select(ApprovalRequest)
-        .where(ApprovalRequest.incident_id == incident_id)
-        .order_by(ApprovalRequest.id)
-    ).all()
+    return session.scalars(_FOR_INCIDENT, {"incident_id": incident_id}).all()
 
 
 def pending_for(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CheckResult, DiagnosisRun, Incident, TableSnapshot
@@ -30,11 +30,15 @@ def add_result(session: Session, **fields: Any) -> None:
     session.flush()
 
 
+# Built once, as the two below: every card (each `/ailex status`, each redraw) reads them.
+_RESULTS = (
+    select(CheckResult).where(CheckResult.run_id == bindparam("run_id")).order_by(CheckResult.id)
+)
+
+
 def results(session: Session, *, run_id: int) -> Sequence[CheckResult]:
     """A run's results in the order they finished."""
-    return session.scalars(
-        select(CheckResult).where(CheckResult.run_id == run_id).order_by(CheckResult.id)
-    ).all()
+    return session.scalars(_RESULTS, {"run_id": run_id}).all()
 
 
 def finish_run(
@@ -101,14 +105,19 @@ def add_snapshot(
     )
 
 
+_LAST_FINISHED_RUN = (
+    select(DiagnosisRun)
+    .where(
+        DiagnosisRun.incident_id == bindparam("incident_id"), DiagnosisRun.finished_at.is_not(None)
+    )
+    .order_by(DiagnosisRun.started_at.desc(), DiagnosisRun.id.desc())
+    .limit(1)
+)
+
+
 def last_finished_run(session: Session, *, incident_id: int) -> DiagnosisRun | None:
     """The incident's newest diagnosis that has finished."""
-    return session.scalars(
-        select(DiagnosisRun)
-        .where(DiagnosisRun.incident_id == incident_id, DiagnosisRun.finished_at.is_not(None))
-        .order_by(DiagnosisRun.started_at.desc(), DiagnosisRun.id.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_LAST_FINISHED_RUN, {"incident_id": incident_id}).first()
 
 
 def started_since(session: Session, *, incident_id: int, scenario: str, since: datetime) -> bool:
