@@ -272,6 +272,14 @@ class Core:
             raise UserError("error.not_incident_channel")
         return incident
 
+    def card_here(self, actor: Actor) -> tuple[Incident, str, list[dict[str, Any]]]:
+        """`incident_here`'s incident and its card (text, blocks), read at once."""
+        found = self.incidents.with_card_state(actor.channel_id)
+        if found is None:
+            raise UserError("error.not_incident_channel")
+        incident, kinds, live = found
+        return (incident, *self.render.card(incident, kinds, live))
+
     def incident_id_here(self, actor: Actor) -> int:
         """The id of `incident_here`'s incident, for commands that need nothing else."""
         incident_id = self.incidents.id_for_channel(actor.channel_id)

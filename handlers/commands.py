@@ -104,13 +104,11 @@ def _incident_list(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Re
 
 
 def _status(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
-    incident = _incident_here(core, actor)
     if cmd.status is None:
-        text, blocks = core.render.card(
-            incident, core.incidents.event_kinds(incident.id), core.live(incident.id)
-        )
+        _, text, blocks = core.card_here(actor)
         ack(text=text, blocks=blocks, response_type="ephemeral")
         return
+    incident = _incident_here(core, actor)
     core.incidents.set_status(incident_id=incident.id, status=cmd.status, actor=actor)
     ephemeral(ack, core.t("status.ack", status=core.render.status_name(cmd.status)))
 

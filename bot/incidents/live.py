@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.approvals.catalogue import SWITCHES
-from storage import Session, approvals, diagnoses
+from storage import Session, approvals, diagnoses, timeline
 from storage import alerts as alert_rows
 from storage.approvals import State
 from storage.models import Alert, ApprovalRequest, DiagnosisRun
@@ -83,6 +83,14 @@ def live_state(session: Session, *, incident_id: int) -> Live:
             latest[(alert.source, alert.key)] = alert
     live.alerts = list(latest.values())
     return live
+
+
+def card_state(session: Session, *, incident_id: int) -> tuple[list[str], Live]:
+    """What the card is drawn from besides the incident itself, in one read: the kinds of
+    event it has had (its phase) and what is in effect now."""
+    return timeline.kinds(session, incident_id=incident_id), live_state(
+        session, incident_id=incident_id
+    )
 
 
 def _finished(request: ApprovalRequest) -> Any:

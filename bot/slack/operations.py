@@ -17,7 +17,7 @@ from bot.diagnosis.blocks import render_run
 from bot.incidents.blocks import Renderer
 from bot.incidents.channels import channel_name
 from bot.incidents.flows import record
-from bot.incidents.live import Live, live_state
+from bot.incidents.live import Live, card_state, live_state
 from bot.incidents.report import (
     chain_line,
     is_user,
@@ -96,16 +96,14 @@ class SlackOperations:
             raise Undeliverable(f"incident {incident_id} is gone")
         return incident
 
-    def _kinds(self, incident_id: int) -> list[str]:
-        with self._store.read() as session:
-            return timeline.kinds(session, incident_id=incident_id)
-
     def _live(self, incident_id: int) -> Live:
         with self._store.read() as session:
             return live_state(session, incident_id=incident_id)
 
     def _card(self, incident: Incident) -> tuple[str, list[dict[str, Any]]]:
-        return self._render.card(incident, self._kinds(incident.id), self._live(incident.id))
+        with self._store.read() as session:
+            kinds, live = card_state(session, incident_id=incident.id)
+        return self._render.card(incident, kinds, live)
 
     @staticmethod
     def _channel(incident: Incident) -> str:
