@@ -341,45 +341,49 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             doorbell=Doorbell(doorbell_path) if role == "worker" else None,
         )
 
-    if socket_mode:
-        assert settings.slack_app_token is not None
-        log.info("AILEX incident bot: Socket Mode")
-        try:
-            serve_socket_mode(
-                build(),
-                app_token=settings.slack_app_token.get_secret_value(),
+    try:
+        if socket_mode:
+            assert settings.slack_app_token is not None
+            log.info("AILEX incident bot: Socket Mode")
+            try:
+                serve_socket_mode(
+                    build(),
+                    app_token=settings.slack_app_token.get_secret_value(),
+                    host=args.host,
+                    port=args.port,
+                )
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                from bot.logs import Redactor
+                from bot.messages import Catalogue
+
+                reason = Redactor(settings.secret_values())(str(exc).splitlines()[0][:200])
+                t = Catalogue(settings.locale)
+                print(t("cli.slack_unreachable", error=reason), file=sys.stderr)
+                return EXIT_FAILED
+        else:
+            log.info(
+                "AILEX incident bot: HTTP on %s:%s (/slack/events, /healthz)",
+                args.host,
+                args.port,
+            )
+            serve_http(
+                lambda: build("worker"),
                 host=args.host,
                 port=args.port,
+                workers=args.workers,
+                threads=args.threads,
+                doorbell_path=doorbell_path,
             )
-        except ListenError as exc:
-            from bot.messages import Catalogue
+    except ListenError as exc:
+        # Either mode: the port for Slack's requests, /healthz and the webhooks is not free.
+        from bot.messages import Catalogue
 
-            t = Catalogue(settings.locale)
-            print(
-                t("cli.cannot_listen", host=exc.host, port=exc.port, error=exc.reason),
-                file=sys.stderr,
-            )
-            return EXIT_FAILED
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            from bot.logs import Redactor
-            from bot.messages import Catalogue
-
-            reason = Redactor(settings.secret_values())(str(exc).splitlines()[0][:200])
-            t = Catalogue(settings.locale)
-            print(t("cli.slack_unreachable", error=reason), file=sys.stderr)
-            return EXIT_FAILED
-    else:
-        log.info(
-            "AILEX incident bot: HTTP on %s:%s (/slack/events, /healthz)", args.host, args.port
+        t = Catalogue(settings.locale)
+        print(
+            t("cli.cannot_listen", host=exc.host, port=exc.port, error=exc.reason),
+            file=sys.stderr,
         )
-        serve_http(
-            lambda: build("worker"),
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            threads=args.threads,
-            doorbell_path=doorbell_path,
-        )
+        return EXIT_FAILED
     return EXIT_OK
 
 

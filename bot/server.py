@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import socket
 import socketserver
 import sys
 import threading
@@ -106,11 +107,21 @@ def serve_http(
     doorbell_path: str,
 ) -> None:
     """Run on gunicorn: `workers` processes of `threads` threads, each building its own bot,
-    and beside them the outbox process (bot/slack/outbox_process.py), started by the master."""
+    and beside them the outbox process (bot/slack/outbox_process.py), started by the master.
+
+    Each worker listens on a socket of its own (SO_REUSEPORT), and the kernel spreads new
+    connections across them: on one shared socket the worker that wakes first takes most of
+    them, and keeps them (keep-alive), while the other idles (40 of 50 connections on one of
+    two workers, bench/ack_latency.py). ListenError when the port is not free."""
     from gunicorn.app.base import BaseApplication
 
     from bot.slack.outbox_process import OutboxSupervisor
 
+    # The workers bind their own sockets after the fork: find out here, once, whether the
+    # port can be had at all.
+    spread = port != 0 and hasattr(socket, "SO_REUSEPORT")
+    if spread:
+        _probe(host, port)
     supervisor = OutboxSupervisor(doorbell_path)
 
     class _Gunicorn(BaseApplication):
@@ -122,6 +133,7 @@ def serve_http(
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("keepalive", 5)
+            self.cfg.set("reuse_port", spread)
             self.cfg.set("accesslog", None)
             self.cfg.set("when_ready", lambda _server: supervisor.start())
             self.cfg.set("on_exit", lambda _server: supervisor.stop())
@@ -136,6 +148,21 @@ def serve_http(
             return wsgi_app(bot)
 
     _Gunicorn().run()
+
+
+def _probe(host: str, port: int) -> None:
+    """Bind `host:port` and let go: ListenError when that fails. Without SO_REUSEPORT, so
+    that another `ailex serve` already there (whose sockets have it) is found too."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as exc:
+        raise ListenError(host, port, exc.strerror or str(exc)) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ListenError(host, port, exc.strerror or str(exc)) from None
 
 
 class ListenError(Exception):

@@ -310,3 +310,99 @@ def test_execution_cut_off_by_kill_dash_nine_is_interrupted_and_never_rerun(
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=15)
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The inodes of the sockets listening on 127.0.0.1:`port` (state 0A in /proc/net/tcp)."""
+    found = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":
+                found.add(fields[9])
+    return found
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    out = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            out.add(target[len("socket:[") : -1])
+    return out
+
+
+def _established_to(port: int) -> set[str]:
+    """The inodes of the server side of established connections to 127.0.0.1:`port`."""
+    found = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == f"0100007F:{port:04X}" and fields[3] == "01":
+                found.add(fields[9])
+    return found
+
+
+def test_each_worker_listens_on_its_own_socket_and_connections_spread(serve, slack):
+    """Two workers, two listening sockets (SO_REUSEPORT): the kernel hands new connections to
+    both, where one shared socket let the first worker awake take nearly all of them."""
+    url, _, process = serve
+    port = int(url.rsplit(":", 1)[1])
+    workers = [pid for pid in _children(process.pid) if pid not in _outbox_pids(process.pid)]
+    assert len(workers) == 2
+    listening = _listening_inodes(port)
+    assert len(listening) == 2
+    assert all(_socket_inodes(pid) & listening for pid in workers)
+    # Sixteen kept-alive connections, each answered once: both workers hold some.
+    clients = [httpx.Client(base_url=url) for _ in range(16)]
+    try:
+        for client in clients:
+            assert client.get("/healthz").status_code == 200
+        established = _established_to(port)
+        held = [len(_socket_inodes(pid) & established) for pid in workers]
+        assert sum(held) == 16 and min(held) > 0, held
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def test_serve_on_a_taken_port_stops_naming_it(tmp_path, clean_env, slack):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        env = {
+            **clean_env,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": f"{slack.url}/api/",
+            "AILEX_DATABASE_URL": f"sqlite:///{tmp_path / 'taken.db'}",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("ailex:")]
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0]
+    assert "Traceback" not in result.stderr
