@@ -307,7 +307,7 @@ def measure(args: argparse.Namespace, store_url: str, work: Path) -> dict[str, o
             [sys.executable, "-m", "gunicorn", "bench.bare_bolt:application", "-k", "gthread",
              "--workers", str(args.workers), "--threads", str(args.threads),
              "--bind", f"127.0.0.1:{bare_port}", "--chdir", str(ROOT),
-             "--graceful-timeout", "5"],
+             "--graceful-timeout", "5", "--keep-alive", "5", "--reuse-port"],
             env, bare_port, "/slack/events",
         )  # fmt: skip
         acked: list[str] = []

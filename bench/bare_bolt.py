@@ -1,7 +1,9 @@
 """A bare Bolt app that only acknowledges /ailex: the baseline of bench/ack_latency.py.
 
-Served exactly as `ailex serve` serves the bot (gunicorn, gthread workers):
-    gunicorn bench.bare_bolt:application -k gthread --workers 2 --threads 16
+Served exactly as `ailex serve` serves the bot (gunicorn, gthread workers, a listening socket
+per worker, 5 s keep-alive):
+    gunicorn bench.bare_bolt:application -k gthread --workers 2 --threads 16 --reuse-port \
+        --keep-alive 5
 """
 
 from __future__ import annotations
