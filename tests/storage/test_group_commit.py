@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.errors import Duplicate
@@ -120,6 +121,30 @@ def test_a_failing_write_in_a_batch_fails_alone(store_url: str) -> None:
     with store.read() as session:
         texts = [e.text for e in timeline.for_incident(session, incident_id=incident_id)]
         assert sorted(texts) == ["ok 0", "ok 1", "ok 2"]
+        assert verify_incident(session, incident_id=incident_id).ok
+    store.dispose()
+
+
+def test_a_lone_write_that_fails_after_writing_leaves_nothing(store_url: str) -> None:
+    """A batch of one runs without a savepoint: its failure must still take back what it wrote
+    before failing (the whole transaction is rolled back), and the chain stays whole."""
+    store = _store(store_url)
+    incident_id = _incident(store)
+
+    def half_done(session: Session) -> None:
+        _note(incident_id, "written, then the unit fails", key="K-lone")(session)
+        raise RuntimeError("the unit fails after its writes")
+
+    sizes: list[int] = []
+    store.before_commit = sizes.append
+    with pytest.raises(RuntimeError):
+        store.submit(half_done)
+    # The same delivery is still free, and the next note chains onto the untouched head.
+    assert isinstance(store.submit(_note(incident_id, "after", key="K-lone")), int)
+    assert sizes == [1]  # the failed one never reached its commit
+    with store.read() as session:
+        events = timeline.for_incident(session, incident_id=incident_id)
+        assert [e.text for e in events] == ["after"]
         assert verify_incident(session, incident_id=incident_id).ok
     store.dispose()
 
