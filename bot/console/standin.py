@@ -14,10 +14,12 @@ It is the one model of Slack: it serves only the Web API methods the bot calls (
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -282,6 +284,9 @@ class SlackStandIn:
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._in_flight = 0
         self._last_activity = time.monotonic()
+        # Connections clients keep open between requests, and how many were ever made.
+        self._open: set[socket.socket] = set()
+        self.connections_made = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -329,6 +334,24 @@ class SlackStandIn:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.drop_connections()  # a stopped Slack answers nothing, kept connections neither
+
+    def drop_connections(self) -> None:
+        """Close the connections clients keep open, as Slack closes idle ones."""
+        with self._lock:
+            kept, self._open = list(self._open), set()
+        for sock in kept:
+            with contextlib.suppress(OSError):  # already gone
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _connected(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.add(sock)
+            self.connections_made += 1
+
+    def _disconnected(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(sock)
 
     def __enter__(self) -> SlackStandIn:
         return self.start()
@@ -1029,9 +1052,20 @@ def _parse(query: str, headers: dict[str, str], body: bytes) -> _Request:
 def _handler_class(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+        # An answer is written as its headers, then its body: on a kept connection Nagle's
+        # algorithm would hold the body back until the client's delayed ACK (40 ms).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the console's screen is for Slack's messages, not an access log
+
+        def setup(self) -> None:
+            super().setup()
+            standin._connected(self.connection)
+
+        def finish(self) -> None:
+            standin._disconnected(self.connection)
+            super().finish()
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -12,6 +12,7 @@ from bot.text import clip
 Blocks = list[dict[str, Any]]
 
 SECTION_LIMIT = 3000
+MESSAGE_BLOCK_LIMIT = 50
 BUTTON_VALUE_LIMIT = 2000
 HEADER_LIMIT = 150
 

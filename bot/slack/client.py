@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import http.client
+import io
+import select
 import socket
+import threading
 import urllib.error
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import Request
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -52,13 +57,108 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
         return response is not None and 500 <= response.status_code < 600
 
 
+class KeepAliveWebClient(WebClient):
+    """A WebClient that keeps its HTTP connection to Slack open between calls, one per thread,
+    where slack_sdk's urlopen opens (and closes) a connection for every call.
+
+    It replaces only the transport step of slack_sdk (`_perform_urllib_http_request_internal`:
+    a urllib Request in, status, headers and body out, urllib's errors raised), so retry
+    handlers, timeouts, SlackApiError and `classify` see what they see with urlopen. Through
+    a proxy it leaves the call to slack_sdk as it is.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._local = threading.local()
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        parts = urlsplit(url)
+        if self.proxy is not None or parts.scheme.lower() not in ("http", "https"):
+            return super()._perform_urllib_http_request_internal(url, req)
+        connection = self._connection(parts.scheme.lower(), parts.netloc)
+        selector = parts.path + (f"?{parts.query}" if parts.query else "")
+        # The headers urlopen would send, but Connection: close.
+        headers = {name.title(): value for name, value in req.header_items()}
+        try:
+            try:
+                connection.request("POST", selector, req.data, headers)
+            except OSError as err:  # as urllib does: a failure to send is a URLError
+                raise urllib.error.URLError(err) from err
+            response = connection.getresponse()
+            body = response.read()
+        except BaseException:
+            self._drop(connection)
+            raise
+        if response.will_close:
+            self._drop(connection)
+        if not 200 <= response.status < 300:
+            # urllib's answer to an error status, which slack_sdk reads headers and body from.
+            raise urllib.error.HTTPError(
+                url, response.status, response.reason, response.headers, io.BytesIO(body)
+            )
+        if response.headers.get_content_type() == "application/gzip":
+            return {"status": response.status, "headers": response.headers, "body": body}
+        charset = response.headers.get_content_charset() or "utf-8"
+        return {
+            "status": response.status,
+            "headers": response.headers,
+            "body": body.decode(charset),
+        }
+
+    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+        """This thread's open connection to `netloc`, or a new one if it has none or the
+        server has closed it meanwhile (an idle connection Slack let go)."""
+        connections = self._connections()
+        connection = connections.get((scheme, netloc))
+        if connection is not None and _closed_by_peer(connection):
+            connection.close()
+            connection = None
+        if connection is None:
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    netloc, timeout=self.timeout, context=self.ssl
+                )
+            else:
+                connection = http.client.HTTPConnection(netloc, timeout=self.timeout)
+            connections[(scheme, netloc)] = connection
+        return connection
+
+    def _connections(self) -> dict[tuple[str, str], http.client.HTTPConnection]:
+        connections = getattr(self._local, "connections", None)
+        if connections is None:
+            connections = self._local.connections = {}
+        return connections
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        connections = self._connections()
+        for key, kept in list(connections.items()):
+            if kept is connection:
+                del connections[key]
+
+
+def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection can be read from: the server closed it (or sent what no
+    request asked for); either way it is not one to send on."""
+    sock = connection.sock
+    if sock is None:
+        return False  # not connected yet: request() connects
+    poller = select.poll()  # not select(): it takes no descriptor past 1023
+    poller.register(sock, select.POLLIN)
+    try:
+        return bool(poller.poll(0))
+    except OSError:
+        return True
+
+
 def build_slack_client(
     *, token: str | None, base_url: str, timeout: int = SLACK_TIMEOUT_S
 ) -> WebClient:
-    """A WebClient that retries within bounds: connection errors, short 429s, 5xx once."""
+    """A WebClient that retries within bounds (connection errors, short 429s, 5xx once) and
+    keeps its connection to Slack alive between calls."""
     if not base_url.endswith("/"):
         base_url += "/"
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,

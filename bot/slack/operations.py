@@ -26,7 +26,7 @@ from bot.incidents.report import (
     report_filename,
 )
 from bot.incidents.vocabulary import EventKind
-from bot.slack.blocks import chunked_sections, context, header
+from bot.slack.blocks import MESSAGE_BLOCK_LIMIT, Blocks, chunked_sections, context, header
 from bot.slack.client import SLACK_TIMEOUT_S, classify, slack_error
 from bot.slack.outbox import Operation, Sender
 from bot.slack.people import People, fallback
@@ -46,6 +46,13 @@ _INVITE_DONE = {"already_in_channel", "cant_invite_self"}
 _PIN_DONE = {"already_pinned", "not_pinnable"}
 # Sections of the report message (with its header and notes, within Slack's 50 blocks).
 _REPORT_SECTIONS = 45
+# Notices that consecutive ones of an incident go out as one message: a burst of notes in a
+# busy channel, which Slack would throttle at about one message a second.
+_MERGEABLE = {"notice.note"}
+# A merged message's text (the notes' lines) stays within the 4,000 characters Slack advises
+# for chat.postMessage; its blocks are then far from the undocumented total Slack refuses
+# with msg_blocks_too_long (near 12,000 characters: slackapi/bolt-js #2509, #2867).
+_MERGED_TEXT_LIMIT = 4000
 
 
 class Undeliverable(Exception):
@@ -77,7 +84,7 @@ class SlackOperations:
         sender.register(Operation.CHANNEL_CREATE, self.create_channel)
         sender.register(Operation.CARD_POST, self.post_card)
         sender.register(Operation.CARD_UPDATE, self.update_card)
-        sender.register(Operation.MESSAGE_POST, self.post_message)
+        sender.register(Operation.MESSAGE_POST, self.post_message, merge=self.merge_messages)
         sender.register(Operation.RESPOND, self.respond)
         sender.register(Operation.REPORT_MESSAGE, self.post_report_message)
         sender.register(Operation.REPORT_FILE, self.upload_report_file)
@@ -296,6 +303,39 @@ class SlackOperations:
             text, blocks = self._render.notice(payload["key"], **payload.get("params", {}))
         answer = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         return {"channel": channel, "ts": answer["ts"]}
+
+    def merge_messages(self, payloads: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+        """Consecutive notes of one incident as one message while Slack's limits allow, each
+        drawn as it is alone; every other message stands for itself."""
+        merged: list[tuple[dict[str, Any], int]] = []
+        notes: list[tuple[str, Blocks]] = []  # the message being filled
+        incident_id = None
+
+        def close() -> None:
+            if notes:
+                text = "\n".join(text for text, _ in notes)
+                blocks = [block for _, drawn in notes for block in drawn]
+                merged.append(
+                    ({"incident_id": incident_id, "text": text, "blocks": blocks}, len(notes))
+                )
+                notes.clear()
+
+        for payload in payloads:
+            if payload.get("key") not in _MERGEABLE or "blocks" in payload:
+                close()
+                merged.append((payload, 1))
+                continue
+            text, blocks = self._render.notice(payload["key"], **payload.get("params", {}))
+            if notes and (
+                payload["incident_id"] != incident_id
+                or sum(len(drawn) for _, drawn in notes) + len(blocks) > MESSAGE_BLOCK_LIMIT
+                or sum(len(t) + 1 for t, _ in notes) + len(text) > _MERGED_TEXT_LIMIT
+            ):
+                close()
+            incident_id = payload["incident_id"]
+            notes.append((text, blocks))
+        close()
+        return merged
 
     def post_leftovers(self, client: WebClient, payload: dict[str, Any]) -> dict[str, Any] | None:
         """After a resolve: what is still in effect, with buttons to undo it (nothing when

@@ -64,6 +64,10 @@ class Operation(StrEnum):
 
 # An operation's code sends one thing to Slack and returns what to keep of the answer.
 Call = Callable[[WebClient, dict[str, Any]], dict[str, Any] | None]
+# An operation may send consecutive messages of a run as fewer calls: given their payloads in
+# order, the payloads to call with instead, each with how many of those messages (the next
+# ones, in order) it stands for. A message that merges with none stands for itself, (p, 1).
+Merge = Callable[[list[dict[str, Any]]], list[tuple[dict[str, Any], int]]]
 
 LEASE = timedelta(seconds=60)
 # Messages of one queue leased, and then recorded, in one transaction each: a busy incident's
@@ -95,6 +99,22 @@ class _Head:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Consecutive messages of a run sent by one call (most often one message alone): Slack's
+    answer is theirs together, as is a retry or a refusal."""
+
+    heads: tuple[_Head, ...]
+    payload: dict[str, Any]
+
+    @property
+    def first(self) -> _Head:
+        return self.heads[0]
+
+
+Outcome = dict[str, Any] | BaseException | None
+
+
 class Sender:
     """Sends outbox messages through registered operations."""
 
@@ -113,6 +133,7 @@ class Sender:
         self._client = client
         self._clock = clock
         self._operations: dict[str, Call] = {}
+        self._merges: dict[str, Merge] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ailex-send")
         self._poll_interval = poll_interval
         self._stop = threading.Event()
@@ -128,9 +149,12 @@ class Sender:
         self._target = target
         self._flushing = 0
 
-    def register(self, op: Operation, call: Call) -> None:
-        """Say what code does an operation that outbox messages can ask for."""
+    def register(self, op: Operation, call: Call, *, merge: Merge | None = None) -> None:
+        """Say what code does an operation that outbox messages can ask for (and, with
+        `merge`, how consecutive messages of it may go out as fewer calls)."""
         self._operations[op] = call
+        if merge is not None:
+            self._merges[op] = merge
 
     # -- writing ----------------------------------------------------------------------------
     def enqueue(
@@ -234,22 +258,88 @@ class Sender:
         with self._store.write() as session:
             run = self._take_run(session, queue)
         while run:
-            tried: list[tuple[_Head, dict[str, Any] | BaseException | None]] = []
-            for head in run:
-                outcome = self._call(head)
-                tried.append((head, outcome))
-                if self._to_retry(head, outcome):
-                    break  # it holds its queue back: the rest of the run waits
+            tried = self._send_run(run)
             # Recording how they went and taking the next run share one transaction.
             with self._store.write() as session:
                 results = self._record_run(session, tried)
-                queries.release(session, message_ids=[h.id for h in run[len(tried) :]])
+                done = {head.id for group, _ in tried for head in group.heads}
+                queries.release(session, message_ids=[h.id for h in run if h.id not in done])
                 # A message to retry later holds its queue back; one sent, or refused for
                 # good, lets the next one go at once.
                 held = results[-1] == _Result.RETRY
                 run = [] if held else self._take_run(session, queue)
-            sent += results.count(_Result.SENT)
+            sent += sum(
+                len(g.heads) for (g, _), r in zip(tried, results, strict=True) if r == _Result.SENT
+            )
         return sent
+
+    def _send_run(self, run: list[_Head]) -> list[tuple[_Group, Outcome]]:
+        """Call Slack for a leased run, merged where its operations allow, in order, until a
+        call is to be retried later (the rest of the run waits)."""
+        tried: list[tuple[_Group, Outcome]] = []
+        for group in self._groups(run):
+            outcome = self._call(group)
+            if len(group.heads) > 1 and self._refused(group, outcome):
+                # Slack refused the merged message: each one goes as it would have alone, so
+                # merging never costs a message Slack would have taken.
+                assert isinstance(outcome, BaseException)
+                log.warning(
+                    "Slack refused %s merged #%s-#%s (%s); sending them one by one",
+                    group.first.op,
+                    group.first.id,
+                    group.heads[-1].id,
+                    classify(outcome).error,
+                )
+                for head in group.heads:
+                    single = _Group((head,), head.payload)
+                    outcome = self._call(single)
+                    tried.append((single, outcome))
+                    if self._to_retry(single, outcome):
+                        return tried
+                continue
+            tried.append((group, outcome))
+            if self._to_retry(group, outcome):
+                break  # it holds its queue back: the rest of the run waits
+        return tried
+
+    def _groups(self, run: list[_Head]) -> list[_Group]:
+        """The run as calls: each stretch of consecutive messages of an operation that merges
+        goes through its merge; every other message is a call of its own."""
+        groups: list[_Group] = []
+        start = 0
+        while start < len(run):
+            op = run[start].op
+            end = start + 1
+            if op in self._merges:
+                while end < len(run) and run[end].op == op:
+                    end += 1
+            stretch = run[start:end]
+            if len(stretch) > 1:
+                groups += self._merged(stretch)
+            else:
+                groups.append(_Group((stretch[0],), stretch[0].payload))
+            start = end
+        return groups
+
+    def _merged(self, stretch: list[_Head]) -> list[_Group]:
+        """A stretch of one operation's messages as its merge groups them (each message alone
+        should the merge fail: it must never cost a message)."""
+        singles = [_Group((head,), head.payload) for head in stretch]
+        try:
+            merged = self._merges[stretch[0].op]([head.payload for head in stretch])
+        except Exception:
+            log.exception("merging %s #%s-#%s failed", stretch[0].op, stretch[0].id, stretch[-1].id)
+            return singles
+        counts = [count for _, count in merged]
+        if sum(counts) != len(stretch) or min(counts, default=0) < 1:
+            log.error("merging %s gave %s for %s messages", stretch[0].op, counts, len(stretch))
+            return singles
+        groups: list[_Group] = []
+        at = 0
+        for payload, count in merged:
+            groups.append(_Group(tuple(stretch[at : at + count]), payload))
+            at += count
+        return groups
 
     def _take_run(self, session: Session, queue: str) -> list[_Head]:
         """Lease the queue's first due messages, in order (empty when there is none to
@@ -270,65 +360,80 @@ class Sender:
         queries.release(session, message_ids=[h.id for h in heads[len(run) :] if h.id in taken])
         return run
 
-    def _to_retry(self, head: _Head, outcome: dict[str, Any] | BaseException | None) -> bool:
-        """Whether this outcome makes the message one to try again later."""
+    def _to_retry(self, group: _Group, outcome: Outcome) -> bool:
+        """Whether this outcome makes the messages ones to try again later."""
         if not isinstance(outcome, BaseException):
             return False
-        return classify(outcome).transient and self._clock() - head.created_at < GIVE_UP_AFTER
+        return self._transient(group, outcome)
 
-    def _record_run(
-        self, session: Session, tried: list[tuple[_Head, dict[str, Any] | BaseException | None]]
-    ) -> list[_Result]:
-        """Record how each message of a run went; those Slack took in one statement."""
+    def _refused(self, group: _Group, outcome: Outcome) -> bool:
+        """Whether this outcome refuses the messages for good."""
+        return isinstance(outcome, BaseException) and not self._transient(group, outcome)
+
+    def _transient(self, group: _Group, outcome: BaseException) -> bool:
+        # A group is as old as its oldest message, the first.
+        created = group.first.created_at
+        return classify(outcome).transient and self._clock() - created < GIVE_UP_AFTER
+
+    def _record_run(self, session: Session, tried: list[tuple[_Group, Outcome]]) -> list[_Result]:
+        """Record how each call of a run went; the messages Slack took in one statement."""
         now = self._clock()
-        taken = [(h.id, o) for h, o in tried if not isinstance(o, BaseException)]
+        taken = [
+            (head.id, outcome)
+            for group, outcome in tried
+            if not isinstance(outcome, BaseException)
+            for head in group.heads
+        ]
         queries.mark_sent_many(session, sent=taken, at=now)
         return [
-            _Result.SENT if not isinstance(o, BaseException) else self._record(session, h, o)
-            for h, o in tried
+            _Result.SENT if not isinstance(o, BaseException) else self._record(session, g, o)
+            for g, o in tried
         ]
 
-    def _call(self, head: _Head) -> dict[str, Any] | BaseException | None:
-        """Call Slack for one message: its result, or the exception it failed with."""
-        operation = self._operations.get(head.op)
+    def _call(self, group: _Group) -> Outcome:
+        """Call Slack for one message (or a merged group): its result, or the exception it
+        failed with."""
+        operation = self._operations.get(group.first.op)
         try:
             if operation is None:
-                raise LookupError(f"unknown outbox operation {head.op!r}")
-            return operation(self._client, head.payload)
+                raise LookupError(f"unknown outbox operation {group.first.op!r}")
+            return operation(self._client, group.payload)
         except Exception as exc:
             return exc
 
-    def _record(
-        self, session: Session, head: _Head, outcome: dict[str, Any] | BaseException | None
-    ) -> _Result:
-        """Record how a message went: sent, to retry later, or refused for good."""
+    def _record(self, session: Session, group: _Group, outcome: BaseException) -> _Result:
+        """Record how a failed call went for its messages, together: to retry later, or
+        refused for good."""
         now = self._clock()
-        if not isinstance(outcome, BaseException):
-            queries.mark_sent(session, message_id=head.id, at=now, result=outcome)
-            return _Result.SENT
+        first = group.first
+        ids = [head.id for head in group.heads]
+        what = f"#{first.id}" if len(ids) == 1 else f"#{first.id}-#{ids[-1]} ({len(ids)} merged)"
         failure = classify(outcome)
-        if failure.transient and now - head.created_at < GIVE_UP_AFTER:
-            backoff = timedelta(seconds=min(2 ** min(head.attempts, 10), 300))
+        if failure.transient and now - first.created_at < GIVE_UP_AFTER:
+            # The first has been tried most often: its backoff is the group's.
+            backoff = timedelta(seconds=min(2 ** min(first.attempts, 10), 300))
             if failure.retry_after is not None:
                 backoff = timedelta(seconds=max(failure.retry_after, 1))
             backoff = min(backoff, MAX_BACKOFF)
-            queries.reschedule(
-                session, message_id=head.id, error=failure.error, next_at=now + backoff
-            )
+            for message_id in ids:
+                queries.reschedule(
+                    session, message_id=message_id, error=failure.error, next_at=now + backoff
+                )
             log.warning(
-                "Slack did not take %s #%s (%s); retrying in %ss",
-                head.op,
-                head.id,
+                "Slack did not take %s %s (%s); retrying in %ss",
+                first.op,
+                what,
                 failure.error,
                 int(backoff.total_seconds()),
             )
             return _Result.RETRY
         error_id = new_error_id()
-        queries.mark_failed(session, message_id=head.id, error=failure.error, at=now)
+        for message_id in ids:
+            queries.mark_failed(session, message_id=message_id, error=failure.error, at=now)
         log.error(
-            "Slack refused %s #%s for good: %s (error id %s)",
-            head.op,
-            head.id,
+            "Slack refused %s %s for good: %s (error id %s)",
+            first.op,
+            what,
             failure.error,
             error_id,
             # A refusal from Slack is explained by its error; anything else is a bug of
