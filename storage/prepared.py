@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Integer, String
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -83,11 +84,27 @@ class Prepared:
     def rows(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run it in the session's transaction; the rows it returns (if any)."""
         connection = session.connection()
-        compiled = self._for(connection.dialect)
+        dialect = connection.dialect
+        compiled = self._for(dialect)
+        parameters = compiled.parameters(values)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(compiled.sql, compiled.parameters(values))
+            cursor.execute(compiled.sql, parameters)
             return list(cursor.fetchall()) if cursor.description else []
+        except dialect.loaded_dbapi.Error as exc:
+            # As Core raises it: the layers above catch storage.errors (SQLAlchemy's classes),
+            # and a connection the database dropped is not handed out again.
+            gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+            if gone:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                compiled.sql,
+                parameters,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=gone,
+                dialect=dialect,
+            ) from exc
         finally:
             cursor.close()
 

@@ -96,3 +96,25 @@ def test_results_that_need_conversion_are_refused(store: Store) -> None:
     started = Prepared(select(Incident.started_at))
     with store.read() as session, pytest.raises(TypeError, match="conversion"):
         started.rows(session, {})
+
+
+def test_a_refused_prepared_write_raises_the_stores_conflict(store: Store) -> None:
+    """The driver's own error comes up as the store's (SQLAlchemy's) class, which the layers
+    above catch: a timeline event for an incident that does not exist breaks its foreign key."""
+    from storage import timeline
+    from storage.errors import Conflict
+
+    with pytest.raises(Conflict), store.write() as session:
+        timeline._APPEND.rows(
+            session,
+            {
+                "incident_id": 999,
+                "at": AT,
+                "actor": "U1",
+                "kind": "note",
+                "text": "고아",
+                "data": {},
+                "seq": 1,
+                "hash": "0" * 64,
+            },
+        )
