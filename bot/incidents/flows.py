@@ -412,8 +412,9 @@ class Incidents:
             )
             self._announce(session, incident_id, "notice.note", user=actor.user_id, text=text)
 
-        # Shares a commit with the writes that arrive with it (SPEC 4), acknowledged after it.
-        self._store.submit(unit)
+        # Shares a commit with the writes that arrive with it (SPEC 4), acknowledged after it;
+        # plain: its writes are statements only (storage.db.Store.submit).
+        self._store.submit(unit, plain=True)
         self._sender.kick(incident_queue(incident_id))
 
     def set_severity(self, *, incident_id: int, severity: Severity, actor: Actor) -> str:

@@ -61,7 +61,7 @@ def _note(incident_id: int, text: str, key: str | None = None):
     return unit
 
 
-def _one_batch(store: Store, units: list) -> tuple[list[object], list[int]]:
+def _one_batch(store: Store, units: list, plain: bool = False) -> tuple[list[object], list[int]]:
     """Run `units` from threads of their own so that they all land in one batch: a first
     unit holds the batch in progress until the others wait for the next one. Returns each
     unit's outcome (its result or its exception) and the sizes of the batches committed."""
@@ -77,7 +77,7 @@ def _one_batch(store: Store, units: list) -> tuple[list[object], list[int]]:
 
     def run(index: int) -> None:
         try:
-            outcomes[index] = store.submit(units[index])
+            outcomes[index] = store.submit(units[index], plain=plain)
         except Exception as exc:
             outcomes[index] = exc
 
@@ -121,6 +121,53 @@ def test_a_failing_write_in_a_batch_fails_alone(store_url: str) -> None:
     with store.read() as session:
         texts = [e.text for e in timeline.for_incident(session, incident_id=incident_id)]
         assert sorted(texts) == ["ok 0", "ok 1", "ok 2"]
+        assert verify_incident(session, incident_id=incident_id).ok
+    store.dispose()
+
+
+def test_a_plain_unit_that_fails_after_writing_takes_back_only_its_own(store_url: str) -> None:
+    """Plain units (statements only, as a note's) have the database's own savepoints: one
+    that fails after appending takes back its event and its delivery, the others commit with
+    it in one transaction, and the chain stays whole."""
+    store = _store(store_url)
+    incident_id = _incident(store)
+
+    def half_done(session: Session) -> None:
+        _note(incident_id, "taken back", key="K-half")(session)
+        raise RuntimeError("fails after its writes")
+
+    units = [_note(incident_id, f"ok {n}", key=f"K{n}") for n in range(3)]
+    units.insert(2, half_done)
+    outcomes, sizes = _one_batch(store, units, plain=True)
+
+    assert sizes[-1] == len(units), sizes
+    assert store.batches_rerun == 0
+    assert isinstance(outcomes[2], RuntimeError)
+    assert all(isinstance(outcomes[n], int) for n in (0, 1, 3)), outcomes
+    with store.read() as session:
+        texts = [e.text for e in timeline.for_incident(session, incident_id=incident_id)]
+        assert texts == ["ok 0", "ok 1", "ok 2"]
+        assert verify_incident(session, incident_id=incident_id).ok
+        keys = set(session.scalars(select(Delivery.key)).all())
+        assert keys == {"K0", "K1", "K2"}  # K-half's claim went with its savepoint
+    store.dispose()
+
+
+def test_a_plain_unit_that_uses_the_orm_fails_alone(store_url: str) -> None:
+    """A unit that says it is plain and still leaves ORM changes to flush is refused: its
+    savepoint would not tell the Session what it took back."""
+    store = _store(store_url)
+    incident_id = _incident(store)
+
+    def not_plain(session: Session) -> None:
+        session.add(Delivery(key="K-orm", received_at=NOW))
+
+    units = [_note(incident_id, "ok"), not_plain, _note(incident_id, "ok too")]
+    outcomes, _ = _one_batch(store, units, plain=True)
+    assert isinstance(outcomes[1], TypeError)
+    assert isinstance(outcomes[0], int) and isinstance(outcomes[2], int)
+    with store.read() as session:
+        assert "K-orm" not in set(session.scalars(select(Delivery.key)).all())
         assert verify_incident(session, incident_id=incident_id).ok
     store.dispose()
 
