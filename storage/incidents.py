@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Incident
+from storage.models import Alert, ApprovalRequest, DiagnosisRun, Incident
 from storage.prepared import Prepared
 
 
@@ -92,3 +92,31 @@ def list_all(session: Session, *, limit: int | None = None) -> Sequence[Incident
     if limit is not None:
         query = query.limit(limit)
     return session.scalars(query).all()
+
+
+def _count_of(model: Any, *where: Any) -> Any:
+    return (
+        select(func.count())
+        .select_from(model)
+        .where(model.incident_id == bindparam("incident_id"), *where)
+        .scalar_subquery()
+    )
+
+
+# Most incidents have no approval request, no finished diagnosis or no alert most of the time:
+# one statement on the driver says which the card must load, instead of three ORM queries
+# that come back empty (a third of a `/ailex status`).
+_LIVE_COUNTS = Prepared(
+    select(
+        _count_of(ApprovalRequest),
+        _count_of(DiagnosisRun, DiagnosisRun.finished_at.is_not(None)),
+        _count_of(Alert),
+    )
+)
+
+
+def live_counts(session: Session, *, incident_id: int) -> tuple[int, int, int]:
+    """How many approval requests, finished diagnoses and alerts the incident has."""
+    row = _LIVE_COUNTS.first(session, {"incident_id": incident_id})
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.approvals.catalogue import SWITCHES
-from storage import Session, approvals, diagnoses, timeline
+from storage import Session, approvals, diagnoses, incidents, timeline
 from storage import alerts as alert_rows
 from storage.approvals import State
 from storage.models import Alert, ApprovalRequest, DiagnosisRun
@@ -51,8 +51,10 @@ def site_recheck(request: ApprovalRequest) -> dict[str, Any] | None:
 
 def live_state(session: Session, *, incident_id: int) -> Live:
     live = Live()
+    # What there is to load at all (an incident without requests, runs or alerts is common).
+    requests, runs, alerts = incidents.live_counts(session, incident_id=incident_id)
     switches: dict[str, bool] = {}
-    for request in approvals.for_incident(session, incident_id=incident_id):
+    for request in approvals.for_incident(session, incident_id=incident_id) if requests else ():
         if request.state == State.PENDING:
             live.pending.append(request)
         elif request.state == State.EXECUTING:
@@ -68,7 +70,7 @@ def live_state(session: Session, *, incident_id: int) -> Live:
             ):
                 switches[request.action] = value
     live.switches_on = [key for key in SWITCHES if switches.get(key)]
-    run = diagnoses.last_finished_run(session, incident_id=incident_id)
+    run = diagnoses.last_finished_run(session, incident_id=incident_id) if runs else None
     if run is not None:
         live.last_run = run
         for result in diagnoses.results(session, run_id=run.id):
@@ -78,7 +80,7 @@ def live_state(session: Session, *, incident_id: int) -> Live:
         order = {check_id: n for n, check_id in enumerate(run.check_ids or [])}
         live.failing.sort(key=lambda check_id: order.get(check_id, len(order)))
     latest: dict[tuple[str, str], Alert] = {}
-    for alert in alert_rows.for_incident(session, incident_id=incident_id):
+    for alert in alert_rows.for_incident(session, incident_id=incident_id) if alerts else ():
         if alert.state != "info":
             latest[(alert.source, alert.key)] = alert
     live.alerts = list(latest.values())

@@ -118,3 +118,55 @@ def test_a_refused_prepared_write_raises_the_stores_conflict(store: Store) -> No
                 "hash": "0" * 64,
             },
         )
+
+
+def test_live_counts_count_only_the_incidents_own_rows(store: Store) -> None:
+    """What the card loads is decided by one counting statement: finished runs only, alerts of
+    this incident only."""
+    from storage import incidents
+    from storage.models import Alert, DiagnosisRun
+
+    with store.write() as session:
+        ids = []
+        for n in range(2):
+            incident = Incident(
+                title=f"장애 {n}",
+                severity="P2",
+                status="investigating",
+                commander_id="U1",
+                declared_by="U1",
+                origin_channel_id="C_OPS",
+                channel_id=f"C{n}",
+                started_at=AT,
+            )
+            session.add(incident)
+            session.flush()
+            ids.append(incident.id)
+            session.add(
+                Alert(
+                    source="uptimerobot",
+                    delivery_id=f"d{n}",
+                    key="ailex.app",
+                    state="firing",
+                    kind="down",
+                    name="ailex.app",
+                    scenario="outage",
+                    severity="P1",
+                    received_at=AT,
+                    incident_id=incident.id,
+                )
+            )
+        for finished in (AT, None):
+            session.add(
+                DiagnosisRun(
+                    scenario="outage",
+                    incident_id=ids[0],
+                    requested_by="U1",
+                    started_at=AT,
+                    finished_at=finished,
+                )
+            )
+    with store.read() as session:
+        assert incidents.live_counts(session, incident_id=ids[0]) == (0, 1, 1)
+        assert incidents.live_counts(session, incident_id=ids[1]) == (0, 0, 1)
+        assert incidents.live_counts(session, incident_id=999) == (0, 0, 0)
