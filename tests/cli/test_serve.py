@@ -312,13 +312,14 @@ def test_execution_cut_off_by_kill_dash_nine_is_interrupted_and_never_rerun(
             process.wait(timeout=15)
 
 
-def _listening_inodes(port: int) -> set[str]:
-    """The inodes of the sockets listening on 127.0.0.1:`port` (state 0A in /proc/net/tcp)."""
+def _sockets_on(port: int, state: str) -> set[str]:
+    """The inodes of the sockets on 127.0.0.1:`port` in `state` (/proc/net/tcp: 0A listening,
+    01 established, the server's side of a connection)."""
     found = set()
     with open("/proc/net/tcp") as table:
         for line in table.readlines()[1:]:
             fields = line.split()
-            if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A":
+            if fields[1] == f"0100007F:{port:04X}" and fields[3] == state:
                 found.add(fields[9])
     return found
 
@@ -335,17 +336,6 @@ def _socket_inodes(pid: int) -> set[str]:
     return out
 
 
-def _established_to(port: int) -> set[str]:
-    """The inodes of the server side of established connections to 127.0.0.1:`port`."""
-    found = set()
-    with open("/proc/net/tcp") as table:
-        for line in table.readlines()[1:]:
-            fields = line.split()
-            if fields[1] == f"0100007F:{port:04X}" and fields[3] == "01":
-                found.add(fields[9])
-    return found
-
-
 def test_each_worker_listens_on_its_own_socket_and_connections_spread(serve, slack):
     """Two workers, two listening sockets (SO_REUSEPORT): the kernel hands new connections to
     both, where one shared socket let the first worker awake take nearly all of them."""
@@ -353,7 +343,7 @@ def test_each_worker_listens_on_its_own_socket_and_connections_spread(serve, sla
     port = int(url.rsplit(":", 1)[1])
     workers = [pid for pid in _children(process.pid) if pid not in _outbox_pids(process.pid)]
     assert len(workers) == 2
-    listening = _listening_inodes(port)
+    listening = _sockets_on(port, "0A")
     assert len(listening) == 2
     assert all(_socket_inodes(pid) & listening for pid in workers)
     # Sixteen kept-alive connections, each answered once: both workers hold some.
@@ -361,7 +351,7 @@ def test_each_worker_listens_on_its_own_socket_and_connections_spread(serve, sla
     try:
         for client in clients:
             assert client.get("/healthz").status_code == 200
-        established = _established_to(port)
+        established = _sockets_on(port, "01")
         held = [len(_socket_inodes(pid) & established) for pid in workers]
         assert sum(held) == 16 and min(held) > 0, held
     finally:

@@ -16,6 +16,20 @@ AT = datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
 PAYLOAD = {"text": "결제 페이지 500 — 확인 중", "n": 3, "nested": {"ok": True, "none": None}}
 
 
+def _incident(n: int, *, channel: str, resolved: bool = False) -> Incident:
+    return Incident(
+        title=f"장애 {n}",
+        severity="P2",
+        status="investigating",
+        commander_id="U1",
+        declared_by="U1",
+        origin_channel_id="C_OPS",
+        channel_id=channel,
+        started_at=AT,
+        resolved_at=AT if resolved else None,
+    )
+
+
 @pytest.fixture
 def store(store_url: str):
     store = Store(store_url)
@@ -68,20 +82,8 @@ def test_a_prepared_select_binds_its_limit(store: Store) -> None:
     """LIMIT travels as a parameter Core made up (positional on SQLite, named on PostgreSQL)."""
     with store.write() as session:
         for n in range(3):
-            session.add(
-                Incident(
-                    title=f"장애 {n}",
-                    severity="P2",
-                    status="investigating",
-                    commander_id="U1",
-                    declared_by="U1",
-                    origin_channel_id="C_OPS",
-                    channel_id="C1",
-                    started_at=AT,
-                    # One open incident per channel: the older ones are resolved.
-                    resolved_at=AT if n < 2 else None,
-                )
-            )
+            # One open incident per channel: the older ones are resolved.
+            session.add(_incident(n, channel="C1", resolved=n < 2))
     latest = Prepared(
         select(Incident.id).where(Incident.channel_id == "C1").order_by(Incident.id.desc()).limit(1)
     )
@@ -129,16 +131,7 @@ def test_live_counts_count_only_the_incidents_own_rows(store: Store) -> None:
     with store.write() as session:
         ids = []
         for n in range(2):
-            incident = Incident(
-                title=f"장애 {n}",
-                severity="P2",
-                status="investigating",
-                commander_id="U1",
-                declared_by="U1",
-                origin_channel_id="C_OPS",
-                channel_id=f"C{n}",
-                started_at=AT,
-            )
+            incident = _incident(n, channel=f"C{n}")
             session.add(incident)
             session.flush()
             ids.append(incident.id)
