@@ -235,11 +235,6 @@ class Incidents:
         with self._store.read() as session:
             return timeline.for_incident(session, incident_id=incident_id)
 
-    def event_kinds(self, incident_id: int) -> list[str]:
-        """What the card's phase is judged from."""
-        with self._store.read() as session:
-            return timeline.kinds(session, incident_id=incident_id)
-
     # -- flows --------------------------------------------------------------------------------
     def declare(
         self, *, title: str, severity: Severity, actor: Actor, force: bool = False
