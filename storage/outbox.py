@@ -69,16 +69,6 @@ _FIRST_IN_QUEUE = (
     .limit(bindparam("limit"))
 )
 
-_LEASE = (
-    update(_TABLE)
-    .where(
-        _COLUMNS.id == bindparam("message_id"),
-        _COLUMNS.status == State.PENDING,
-        or_(_COLUMNS.lease_until.is_(None), _COLUMNS.lease_until < bindparam("now")),
-    )
-    .values(lease_until=bindparam("until"), attempts=_COLUMNS.attempts + 1)
-    .returning(_COLUMNS.id)
-)
 # A run of messages leased at once: one statement, the ids that were free come back.
 _LEASE_MANY = (
     update(_TABLE)
@@ -172,11 +162,9 @@ def due_run(
 
 
 def lease(session: Session, *, message_id: int, now: datetime, until: datetime) -> bool:
-    """Take the message for sending until `until`; False when another sender has it."""
-    taken = session.connection().execute(
-        _LEASE, {"message_id": message_id, "now": now, "until": until}
-    )
-    return taken.first() is not None
+    """Take the message for sending until `until`; False when another sender has it (the
+    sender's own statement, `lease_many`, for one message)."""
+    return message_id in lease_many(session, message_ids=[message_id], now=now, until=until)
 
 
 def lease_many(
