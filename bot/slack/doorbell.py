@@ -23,19 +23,18 @@ class Doorbell:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._sender: socket.socket | None = None
-        self._lock = threading.Lock()
+        # Made here, not at the first ring: every request thread rings, and a lock around a
+        # lazy creation was one they queued on (the send gives up the GIL while it is held).
+        # One datagram socket sends for all threads: each sendto is one whole datagram.
+        self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sender.setblocking(False)
 
     def ring(self, queue: str) -> None:
         """Wake the outbox for this queue; never blocks, never raises."""
-        try:
-            with self._lock:
-                if self._sender is None:
-                    self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                    self._sender.setblocking(False)
-                self._sender.sendto(queue.encode()[:MAX_NAME], self.path)
-        except OSError:
-            pass  # the outbox polls as well; the message waits in the store
+        # The outbox polls as well: a ring lost (queue full, nobody listening) costs at most
+        # its poll interval, and the message waits in the store.
+        with contextlib.suppress(OSError):
+            self._sender.sendto(queue.encode()[:MAX_NAME], self.path)
 
     def listen(self, on_ring: Callable[[str], None], stop: threading.Event) -> threading.Thread:
         """Receive rings on a thread and pass each queue name to `on_ring`."""
