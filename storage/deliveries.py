@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -11,26 +12,43 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import Delivery
-from storage.prepared import Prepared
+from storage.prepared import PreparedRows
 
 _TABLE = cast(Table, Delivery.__table__)
-# RETURNING says whether the row went in; rowcount is not reliable for this on psycopg.
-# Every command claims its delivery: run on the driver (storage/prepared.py).
+# RETURNING says which rows went in; rowcount is not reliable for this on psycopg.
+# Every command claims its delivery, a batch of them in one statement (storage/prepared.py).
 _KEYS = ("key", "received_at")
 _CLAIM = {
-    "postgresql": Prepared(
-        pg_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key), keys=_KEYS
+    "postgresql": PreparedRows(
+        _TABLE,
+        _KEYS,
+        lambda rows: (
+            pg_insert(_TABLE).values(rows).on_conflict_do_nothing().returning(_TABLE.c.key)
+        ),
     ),
-    "sqlite": Prepared(
-        sqlite_insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key), keys=_KEYS
+    "sqlite": PreparedRows(
+        _TABLE,
+        _KEYS,
+        lambda rows: (
+            sqlite_insert(_TABLE).values(rows).on_conflict_do_nothing().returning(_TABLE.c.key)
+        ),
     ),
 }
 
 
 def claim(session: Session, *, key: str, at: datetime) -> bool:
     """Record the key; False when it was already recorded (a duplicate delivery)."""
+    return key in claim_many(session, [(key, at)])
+
+
+def claim_many(session: Session, claims: Sequence[tuple[str, datetime]]) -> set[str]:
+    """Record each (key, received at) in one statement; the keys that went in. A key already
+    recorded, or given twice, goes in at most once: the caller decides who had it first."""
+    if not claims:
+        return set()
     statement = _CLAIM[session.get_bind().dialect.name]
-    return statement.first(session, {"key": key, "received_at": at}) is not None
+    rows = statement.rows(session, [{"key": key, "received_at": at} for key, at in claims])
+    return {str(row[0]) for row in rows}
 
 
 def prune(session: Session, *, before: datetime) -> int:

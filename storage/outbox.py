@@ -7,6 +7,7 @@ every message, and building a statement costs more than running it on SQLite.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -15,7 +16,7 @@ from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
-from storage.prepared import Prepared
+from storage.prepared import PreparedRows
 
 
 class State(StrEnum):
@@ -29,13 +30,15 @@ class State(StrEnum):
 _TABLE = cast(Table, OutboxMessage.__table__)
 _COLUMNS = _TABLE.c
 
-# A flow's hottest write (a note's message): run on the driver (storage/prepared.py).
-_ENQUEUE = Prepared(
-    insert(_TABLE).returning(_COLUMNS.id),
-    keys=(
+# A flow's hottest write (a note's message), a batch's in one statement: run on the driver
+# (storage/prepared.py).
+_ENQUEUE = PreparedRows(
+    _TABLE,
+    (
         "queue", "target", "op", "payload", "status", "attempts", "created_at",
         "next_attempt_at",
     ),
+    lambda rows: insert(_TABLE).values(rows).returning(_COLUMNS.id),
 )  # fmt: skip
 
 # A queue's head is its first pending message: found through ix_outbox_target_pending
@@ -113,21 +116,44 @@ def enqueue(
     target: str = "slack",
 ) -> int:
     """Add a message to the end of its queue; return its id."""
-    return int(
-        _ENQUEUE.scalar(
-            session,
+    message = NewMessage(queue=queue, op=op, payload=payload, not_before=not_before)
+    return enqueue_many(session, [message], at=at, target=target)[0]
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to add to the end of its queue (sent no earlier than `not_before`)."""
+
+    queue: str
+    op: str
+    payload: dict[str, Any]
+    not_before: datetime | None = None
+
+
+def enqueue_many(
+    session: Session, messages: Sequence[NewMessage], *, at: datetime, target: str = "slack"
+) -> list[int]:
+    """Add messages to the ends of their queues, in this order, in one statement; their ids
+    (in this order: ids grow in the order rows go in)."""
+    if not messages:
+        return []
+    rows = _ENQUEUE.rows(
+        session,
+        [
             {
-                "queue": queue,
+                "queue": message.queue,
                 "target": target,
-                "op": op,
-                "payload": payload,
+                "op": message.op,
+                "payload": message.payload,
                 "status": State.PENDING,
                 "attempts": 0,
                 "created_at": at,
-                "next_attempt_at": not_before or at,
-            },
-        )
+                "next_attempt_at": message.not_before or at,
+            }
+            for message in messages
+        ],
     )
+    return sorted(int(row[0]) for row in rows)
 
 
 def due_heads(

@@ -16,12 +16,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, Table, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 
 
 class _Compiled:
@@ -117,3 +118,50 @@ class Prepared:
         """The first column of the first row, or None."""
         row = self.first(session, values)
         return row[0] if row is not None else None
+
+
+# Rows per statement at most: a batch larger than this takes more statements, and no more
+# than this many row counts are ever compiled.
+ROWS_PER_STATEMENT = 64
+
+
+class PreparedRows:
+    """A multi-row INSERT run on the driver: the rows of many requests in one statement (a
+    group commit writes its batch's rows so). `build(rows)` makes the statement from one
+    mapping of column to bound parameter per row; it is prepared once per row count."""
+
+    def __init__(
+        self,
+        table: Table,
+        keys: Sequence[str],
+        build: Callable[[list[dict[str, BindParameter[Any]]]], ClauseElement],
+    ) -> None:
+        self._table = table
+        self._keys = tuple(keys)
+        self._build = build
+        self._by_count: dict[int, Prepared] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, count: int) -> Prepared:
+        found = self._by_count.get(count)
+        if found is None:
+            with self._lock:
+                rows = [
+                    {
+                        key: bindparam(f"{key}_{n}", type_=self._table.c[key].type)
+                        for key in self._keys
+                    }
+                    for n in range(count)
+                ]
+                found = self._by_count.setdefault(count, Prepared(self._build(rows)))
+        return found
+
+    def rows(self, session: Session, values: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """Insert one row per mapping (each names every key); what RETURNING gives back, in
+        no promised order (neither store promises one for a multi-row INSERT)."""
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), ROWS_PER_STATEMENT):
+            chunk = values[start : start + ROWS_PER_STATEMENT]
+            flat = {f"{key}_{n}": row[key] for n, row in enumerate(chunk) for key in self._keys}
+            out += self._for(len(chunk)).rows(session, flat)
+        return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -11,22 +12,26 @@ from sqlalchemy.orm import Session
 
 from storage.chain import canonical, json_safe, link
 from storage.models import Incident, TimelineEvent
-from storage.prepared import Prepared
+from storage.prepared import Prepared, PreparedRows
 
 _TABLE = cast(Table, TimelineEvent.__table__)
 _INCIDENTS = cast(Table, Incident.__table__)
-_APPEND = Prepared(
-    insert(_TABLE).returning(_TABLE.c.id),
-    keys=("incident_id", "at", "actor", "kind", "text", "data", "seq", "hash"),
+_FIELDS = ("incident_id", "at", "actor", "kind", "text", "data", "seq", "hash")
+# Appends are the store's hottest write (SPEC 4): built once, run on the driver, a batch's
+# events of one incident in one INSERT (storage/prepared.py). seq tells the rows apart.
+_APPEND = PreparedRows(
+    _TABLE,
+    _FIELDS,
+    lambda rows: insert(_TABLE).values(rows).returning(_TABLE.c.seq, _TABLE.c.id),
 )
-# Built once: appends are the store's hottest write (SPEC 4).
 # The first UPDATE takes the incident row's lock on PostgreSQL and holds it to the commit, so
 # a second writer of the same incident waits here and then reads the head the first one left:
-# one chain, never a fork. It returns the new seq and the old head (the new event's prev).
+# one chain, never a fork. It returns the last new seq and the old head (the first new
+# event's prev).
 _ADVANCE = Prepared(
     update(_INCIDENTS)
     .where(_INCIDENTS.c.id == bindparam("incident_id"))
-    .values(chain_seq=_INCIDENTS.c.chain_seq + 1)
+    .values(chain_seq=_INCIDENTS.c.chain_seq + bindparam("count"))
     .returning(_INCIDENTS.c.chain_seq, _INCIDENTS.c.chain_head)
 )
 _SET_HEAD = Prepared(
@@ -55,6 +60,17 @@ _ORDER = (TimelineEvent.seq,)
 _last_heads: dict[int, tuple[int, str]] = {}
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append: what it says; its seq and hash come from the chain."""
+
+    at: datetime
+    actor: str
+    kind: str
+    text: str | None = None
+    data: dict[str, Any] | None = None
+
+
 def append(
     session: Session,
     *,
@@ -68,66 +84,61 @@ def append(
     """Add one event, chained to the incident's head (SPEC 9), in the caller's transaction;
     return its id. Timeline rows are never updated or deleted after this: that would break
     the chain, which is the point."""
-    # Prepared statements go to the driver: the Session's ORM layer and Core's execution add
-    # only cost here (storage/prepared.py).
-    # What is hashed is exactly what is stored (and read back, on either store).
-    safe = json_safe(data or {})
-    actor, kind = str(actor), str(kind)
+    event = NewEvent(at=at, actor=actor, kind=kind, text=text, data=data)
+    return append_many(session, incident_id=incident_id, events=[event])[0]
 
-    def digest_of(seq: int, prev: str) -> str:
-        return link(
-            prev,
-            canonical(
-                incident_id=incident_id,
-                seq=seq,
-                at=at,
-                actor=actor,
-                kind=kind,
-                text=text,
-                data=safe,
-            ),
-        )
+
+def append_many(session: Session, *, incident_id: int, events: Sequence[NewEvent]) -> list[int]:
+    """Add events to one incident's chain, in this order, in the caller's transaction: the
+    chain moves once and the rows go in one INSERT however many they are. Their ids."""
+    # What is hashed is exactly what is stored (and read back, on either store).
+    rows = [
+        {
+            "incident_id": incident_id,
+            "at": event.at,
+            "actor": str(event.actor),
+            "kind": str(event.kind),
+            "text": event.text,
+            "data": json_safe(event.data or {}),
+        }
+        for event in events
+    ]
+    if not rows:
+        return []
+
+    def chain(first_seq: int, prev: str) -> str:
+        for n, row in enumerate(rows):
+            row["seq"] = first_seq + n
+            fields = {key: row[key] for key in ("at", "actor", "kind", "text", "data")}
+            row["hash"] = prev = link(
+                prev, canonical(incident_id=incident_id, seq=row["seq"], **fields)
+            )
+        return prev
 
     guess = _last_heads.get(incident_id)
-    digest = ""
-    seq = 0
     if guess is not None:
-        seq = guess[0] + 1
-        digest = digest_of(seq, guess[1])
+        head = chain(guess[0] + 1, guess[1])
         moved = _CAS.first(
             session,
             {
                 "incident_id": incident_id,
                 "seq_before": guess[0],
                 "prev": guess[1],
-                "seq": seq,
-                "head": digest,
+                "seq": guess[0] + len(rows),
+                "head": head,
             },
         )
         if moved is None:
             guess = None
     if guess is None:
-        head = _ADVANCE.first(session, {"incident_id": incident_id})
-        if head is None:
+        found = _ADVANCE.first(session, {"incident_id": incident_id, "count": len(rows)})
+        if found is None:
             raise LookupError(f"no incident {incident_id} to append to")
-        seq, prev = int(head[0]), str(head[1])
-        digest = digest_of(seq, prev)
-        _SET_HEAD.rows(session, {"incident_id": incident_id, "head": digest})
-    event_id = _APPEND.scalar(
-        session,
-        {
-            "incident_id": incident_id,
-            "at": at,
-            "actor": actor,
-            "kind": kind,
-            "text": text,
-            "data": safe,
-            "seq": seq,
-            "hash": digest,
-        },
-    )
-    _last_heads[incident_id] = (seq, digest)
-    return int(event_id)
+        head = chain(int(found[0]) - len(rows) + 1, str(found[1]))
+        _SET_HEAD.rows(session, {"incident_id": incident_id, "head": head})
+    ids = dict(_APPEND.rows(session, rows))
+    _last_heads[incident_id] = (rows[-1]["seq"], head)
+    return [int(ids[row["seq"]]) for row in rows]
 
 
 def for_incident(session: Session, *, incident_id: int) -> Sequence[TimelineEvent]:

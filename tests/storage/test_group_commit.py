@@ -380,3 +380,34 @@ def test_appends_after_a_rolled_back_one_and_another_process_keep_one_chain(
         assert [e.seq for e in events] == [1, 2, 3, 4, 5]
         assert verify_incident(session, incident_id=incident_id).ok
     store.dispose()
+
+
+@pytest.mark.parametrize("hinted", [True, False])
+def test_events_appended_together_chain_as_if_appended_one_by_one(
+    store_url: str, hinted: bool
+) -> None:
+    """A batch's events of one incident move its chain once and go in one INSERT: seqs follow
+    on, each links to the one before, and the head is the last; with this process's hint of
+    the head (compare and set) or without it (another process appended last)."""
+    store = _store(store_url)
+    incident_id = _incident(store)
+    with store.write() as session:
+        timeline.append(session, incident_id=incident_id, at=NOW, actor="U1", kind="note", text="0")
+    if not hinted:
+        timeline._last_heads.pop(incident_id, None)
+    events = [
+        timeline.NewEvent(at=NOW, actor="U2", kind="note", text=f"메모 {n}", data={"n": n})
+        for n in range(1, 4)
+    ]
+    with store.write() as session:
+        ids = timeline.append_many(session, incident_id=incident_id, events=events)
+    with store.read() as session:
+        stored = timeline.for_incident(session, incident_id=incident_id)
+        verdict = verify_incident(session, incident_id=incident_id)
+        head = timeline.head(session, incident_id=incident_id)
+    assert [event.seq for event in stored] == [1, 2, 3, 4]
+    assert [event.id for event in stored[1:]] == ids
+    assert [event.text for event in stored] == ["0", "메모 1", "메모 2", "메모 3"]
+    assert verdict is not None and verdict.ok
+    assert head == (4, stored[-1].hash)
+    store.dispose()

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 
 from storage import Store, outbox
 from storage.models import Incident, OutboxMessage
-from storage.prepared import Prepared
+from storage.prepared import ROWS_PER_STATEMENT, Prepared
 
 AT = datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
 PAYLOAD = {"text": "결제 페이지 500 — 확인 중", "n": 3, "nested": {"ok": True, "none": None}}
@@ -69,6 +69,63 @@ def test_a_prepared_insert_stores_what_core_stores(store: Store) -> None:
     assert raw[0] == raw[1]
 
 
+@pytest.mark.parametrize("count", [1, 3, ROWS_PER_STATEMENT + 5])
+def test_many_rows_in_one_insert_are_stored_as_core_stores_each(store: Store, count: int) -> None:
+    """A batch's messages go in as one multi-row INSERT (more than ROWS_PER_STATEMENT take
+    two): each row reads back, byte for byte, as the same row through Core, and the ids come
+    back in the order the rows were given."""
+    kst = AT.astimezone(timezone(timedelta(hours=9)))
+    messages = [
+        outbox.NewMessage(queue=f"incident:{n % 2}", op="message.post", payload={**PAYLOAD, "n": n})
+        for n in range(count)
+    ]
+    with store.write() as session:
+        by_core = session.execute(
+            insert(OutboxMessage).returning(OutboxMessage.id),
+            {
+                "queue": "incident:0",
+                "target": "slack",
+                "op": "message.post",
+                "payload": PAYLOAD,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": kst,
+                "next_attempt_at": kst,
+            },
+        ).scalar_one()
+        ids = outbox.enqueue_many(session, messages, at=kst)
+    assert ids == list(range(by_core + 1, by_core + 1 + count))
+    with store.read() as session:
+        stored = {m.id: m for m in session.scalars(select(OutboxMessage)).all()}
+        raw = dict(
+            session.connection()
+            .exec_driver_sql("SELECT id, created_at || '|' || payload FROM outbox")
+            .all()
+        )
+    for n, message_id in enumerate(ids):
+        row = stored[message_id]
+        assert (row.queue, row.payload) == (messages[n].queue, messages[n].payload)
+        assert row.created_at == AT and row.next_attempt_at == AT and row.status == "pending"
+    core_at = raw[by_core].split("|")[0]
+    assert {raw[message_id].split("|")[0] for message_id in ids} == {core_at}
+
+
+def test_claims_in_one_statement_take_each_key_once(store: Store) -> None:
+    """A batch's deliveries are claimed together: a key already taken, or given twice in the
+    batch, goes in once, and what went in is said."""
+    from storage import deliveries
+
+    with store.write() as session:
+        assert deliveries.claim(session, key="k1", at=AT)
+    with store.write() as session:
+        taken = deliveries.claim_many(session, [("k1", AT), ("k2", AT), ("k3", AT), ("k2", AT)])
+        assert not deliveries.claim(session, key="k3", at=AT)
+    assert taken == {"k2", "k3"}
+    with store.read() as session:
+        keys = session.connection().exec_driver_sql("SELECT key FROM deliveries").all()
+    assert sorted(key for (key,) in keys) == ["k1", "k2", "k3"]
+
+
 def test_the_outbox_enqueue_runs_in_the_callers_transaction(store: Store) -> None:
     """A prepared write rolled back with its transaction leaves nothing behind."""
     with pytest.raises(RuntimeError), store.write() as session:
@@ -109,16 +166,18 @@ def test_a_refused_prepared_write_raises_the_stores_conflict(store: Store) -> No
     with pytest.raises(Conflict), store.write() as session:
         timeline._APPEND.rows(
             session,
-            {
-                "incident_id": 999,
-                "at": AT,
-                "actor": "U1",
-                "kind": "note",
-                "text": "고아",
-                "data": {},
-                "seq": 1,
-                "hash": "0" * 64,
-            },
+            [
+                {
+                    "incident_id": 999,
+                    "at": AT,
+                    "actor": "U1",
+                    "kind": "note",
+                    "text": "고아",
+                    "data": {},
+                    "seq": 1,
+                    "hash": "0" * 64,
+                }
+            ],
         )
 
 
