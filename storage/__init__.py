@@ -5,6 +5,6 @@ It knows SQLAlchemy and nothing of the project above it; the layers above name a
 
 from sqlalchemy.orm import Session
 
-from storage.db import Store
+from storage.db import Store, Together
 
-__all__ = ["Session", "Store"]
+__all__ = ["Session", "Store", "Together"]

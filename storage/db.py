@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -14,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
+
+log = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant will do: it names the advisory lock replicas take while migrating PostgreSQL.
@@ -29,14 +32,41 @@ T = TypeVar("T")
 Unit = Callable[[Session], T]
 
 
+class Together:
+    """A kind of write that a batch runs for all its requests at once: `run(session, items)`
+    writes for every item what it would write alone, in a few statements for all (multi-row
+    INSERTs), and returns each item's outcome in order: its result, or the exception it fails
+    with, having written nothing. It writes through statements only (a plain unit)."""
+
+    __slots__ = ("run",)
+
+    def __init__(self, run: Callable[[Session, list[Any]], list[Any]]) -> None:
+        self.run = run
+
+    def alone(self, item: Any) -> Unit[Any]:
+        """The unit of one item: `run` of one, its exception raised."""
+
+        def unit(session: Session) -> Any:
+            (outcome,) = self.run(session, [item])
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
+
+        return unit
+
+
 class _Pending(Generic[T]):
     """One request's unit of work waiting in (or run by) a batch, and its outcome."""
 
-    __slots__ = ("done", "error", "plain", "result", "unit")
+    __slots__ = ("done", "error", "item", "plain", "result", "together", "unit")
 
-    def __init__(self, unit: Unit[T], plain: bool) -> None:
+    def __init__(
+        self, unit: Unit[T], plain: bool, together: Together | None = None, item: Any = None
+    ) -> None:
         self.unit = unit
         self.plain = plain
+        self.together = together
+        self.item = item
         self.done = False
         self.result: T | None = None
         self.error: BaseException | None = None
@@ -99,11 +129,19 @@ class Store:
         (the hot paths: a note). Its savepoint is then the database's own, set and released
         on the driver, rather than the Session's, which tracks ORM state (a sixth of a note's
         CPU in a batch). A plain unit that leaves ORM changes behind fails."""
+        return self._submit(_Pending(unit, plain))
+
+    def submit_together(self, kind: Together, item: Any) -> Any:
+        """`submit` `item`'s write of `kind`: in a batch, every item of the same kind is
+        written by one `kind.run` (should that fail as a whole, each runs alone); its own
+        outcome comes back as `submit`'s does."""
+        return self._submit(_Pending(kind.alone(item), True, kind, item))
+
+    def _submit(self, pending: _Pending[T]) -> T:
         if getattr(self._local, "batch", None) is not None:
             session: Session = self._local.batch
             with session.begin_nested():
-                return unit(session)
-        pending: _Pending[T] = _Pending(unit, plain)
+                return pending.unit(session)
         with self._batch_turn:
             self._queued.append(pending)
             while self._leading and not pending.done:
@@ -156,16 +194,14 @@ class Store:
                     # transaction back, and _run_batch gives it to the unit.
                     batch[0].result = batch[0].unit(session)
                 else:
+                    done: set[Together] = set()
                     for each in batch:
-                        # Rolled back to on an exception: only this unit's writes go.
-                        try:
-                            if each.plain:
-                                each.result = _in_savepoint(session, each.unit)
-                            else:
-                                with session.begin_nested():
-                                    each.result = each.unit(session)
-                        except Exception as exc:
-                            each.error = exc
+                        if each.together is not None and each.together not in done:
+                            done.add(each.together)
+                            kind = each.together
+                            _run_together(session, [p for p in batch if p.together is kind])
+                        elif each.together is None:
+                            _run_alone(session, each)
                 if hook and self.before_commit is not None:
                     self.before_commit(len(batch))
             finally:
@@ -217,6 +253,40 @@ class Store:
 
 
 _SAVEPOINT = "ailex_unit"
+
+
+def _run_alone(session: Session, pending: _Pending[Any]) -> None:
+    """One unit of a batch in a savepoint of its own: its exception takes back only its own
+    writes."""
+    try:
+        if pending.plain:
+            pending.result = _in_savepoint(session, pending.unit)
+        else:
+            with session.begin_nested():
+                pending.result = pending.unit(session)
+    except Exception as exc:
+        pending.error = exc
+
+
+def _run_together(session: Session, group: list[_Pending[Any]]) -> None:
+    """A batch's units of one kind of write, at once (their `Together.run`), in one savepoint;
+    should that fail as a whole, its writes are taken back and each unit runs alone."""
+    kind = group[0].together
+    assert kind is not None
+    if len(group) > 1:
+        try:
+            outcomes = _in_savepoint(session, lambda s: kind.run(s, [p.item for p in group]))
+        except Exception:
+            log.exception("writing %s together failed; writing each alone", len(group))
+        else:
+            for pending, outcome in zip(group, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    pending.error = outcome
+                else:
+                    pending.result = outcome
+            return
+    for pending in group:
+        _run_alone(session, pending)
 
 
 def _in_savepoint(session: Session, unit: Unit[T]) -> T:

@@ -22,10 +22,11 @@ from bot.messages import Catalogue
 from bot.settings import Settings
 from bot.slack.outbox import Operation, Sender
 from bot.text import clip, escape, fmt_datetime, fmt_short_duration
-from storage import Session, Store, deliveries, incidents, timeline
+from storage import Session, Store, Together, deliveries, incidents, timeline
 from storage import alerts as alert_rows
 from storage.errors import Conflict
 from storage.models import Incident, TimelineEvent
+from storage.outbox import NewMessage
 
 TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
@@ -116,10 +117,26 @@ def record(
     text: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> int:
-    """The one place a timeline event is written."""
-    return timeline.append(
-        session, incident_id=incident_id, at=at, actor=actor, kind=kind, text=text, data=data
-    )
+    """The one place a timeline event is written (with `record_many`, for several)."""
+    event = timeline.NewEvent(at=at, actor=actor, kind=kind, text=text, data=data)
+    return record_many(session, incident_id=incident_id, events=[event])[0]
+
+
+def record_many(
+    session: Session, *, incident_id: int, events: Sequence[timeline.NewEvent]
+) -> list[int]:
+    """Write one incident's events, in this order (a batch's notes): their ids."""
+    return timeline.append_many(session, incident_id=incident_id, events=events)
+
+
+@dataclass(frozen=True)
+class _Note:
+    """A note to write: which incident, what, who (and which delivery), when."""
+
+    incident_id: int
+    text: str
+    actor: Actor
+    at: datetime
 
 
 def claim(session: Session, *, actor: Actor, at: datetime) -> None:
@@ -192,6 +209,8 @@ class Incidents:
         self._clock = clock
         self._on_resolve: list[ResolveHook] = []
         self._t = Catalogue(settings.locale)
+        # A batch writes its notes together (one statement per table, not per note).
+        self._notes = Together(self._write_notes)
 
     def on_resolve(self, hook: ResolveHook) -> None:
         """Call `hook(session, incident_id=..., actor=..., at=...)` inside every resolve's
@@ -393,24 +412,55 @@ class Incidents:
         if not text:
             raise UserError("error.note_empty")
         check_length(text, TEXT_LIMIT, "error.note_too_long")
-        now = self._clock()
+        note = _Note(incident_id=incident_id, text=text, actor=actor, at=self._clock())
+        # Written with the notes that arrive with it, in a few statements for all, and
+        # acknowledged after their commit (SPEC 4, storage.db.Store.submit_together).
+        self._store.submit_together(self._notes, note)
+        self._sender.kick(incident_queue(incident_id))
 
-        def unit(session: Session) -> None:
-            claim(session, actor=actor, at=now)
-            record(
+    def _write_notes(self, session: Session, notes: list[_Note]) -> list[Duplicate | None]:
+        """Write a batch's notes: each delivery claimed, the events of each incident chained
+        in order, the channel messages owed, each kind in one statement for all. A note whose
+        delivery was taken before (or by a note before it here) is a Duplicate, and writes
+        nothing."""
+        taken = deliveries.claim_many(
+            session, [(n.actor.delivery_key, n.at) for n in notes if n.actor.delivery_key]
+        )
+        outcomes: list[Duplicate | None] = []
+        kept: list[_Note] = []
+        for note in notes:
+            key = note.actor.delivery_key
+            if key is not None:
+                if key not in taken:
+                    outcomes.append(Duplicate(key))
+                    continue
+                taken.remove(key)  # the same delivery again in this batch is its duplicate
+            kept.append(note)
+            outcomes.append(None)
+        by_incident: dict[int, list[_Note]] = {}
+        for note in kept:
+            by_incident.setdefault(note.incident_id, []).append(note)
+        for incident_id, group in by_incident.items():
+            record_many(
                 session,
                 incident_id=incident_id,
-                kind=EventKind.NOTE,
-                actor=actor.user_id,
-                at=now,
-                text=text,
+                events=[
+                    timeline.NewEvent(
+                        at=n.at, actor=n.actor.user_id, kind=EventKind.NOTE, text=n.text
+                    )
+                    for n in group
+                ],
             )
-            self._announce(session, incident_id, "notice.note", user=actor.user_id, text=text)
-
-        # Shares a commit with the writes that arrive with it (SPEC 4), acknowledged after it;
-        # plain: its writes are statements only (storage.db.Store.submit).
-        self._store.submit(unit, plain=True)
-        self._sender.kick(incident_queue(incident_id))
+        self._sender.enqueue_many(
+            session,
+            [
+                self._announcement(
+                    note.incident_id, "notice.note", user=note.actor.user_id, text=note.text
+                )
+                for note in kept
+            ],
+        )
+        return outcomes
 
     def set_severity(self, *, incident_id: int, severity: Severity, actor: Actor) -> str:
         """Change the severity; return the old one."""
@@ -710,8 +760,13 @@ class Incidents:
         redraw_card(self._sender, session, incident.id)
 
     def _announce(self, session: Session, incident_id: int, key: str, **params: Any) -> None:
-        self._sender.enqueue(
-            session,
+        self._sender.enqueue_many(session, [self._announcement(incident_id, key, **params)])
+
+    @staticmethod
+    def _announcement(incident_id: int, key: str, **params: Any) -> NewMessage:
+        """The message that owes the incident's channel a catalogue message (drawn when it
+        is sent)."""
+        return NewMessage(
             queue=incident_queue(incident_id),
             op=Operation.MESSAGE_POST,
             payload={"incident_id": incident_id, "key": key, "params": params},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -171,20 +171,24 @@ class Sender:
 
         With `coalesce`, a same-op message still waiting in the queue stands for this one (for
         redraws that render the current state when they are sent)."""
-        if op not in self._operations:
-            raise KeyError(f"no outbox operation {op!r}")
+        self._check(op)
         if coalesce and payload in queries.waiting_payloads(session, queue=queue, op=op):
             return
         now = self._clock()
-        queries.enqueue(
-            session,
-            queue=queue,
-            op=op,
-            payload=payload,
-            at=now,
-            not_before=now + delay if delay else None,
-            target=self._target,
-        )
+        not_before = now + delay if delay else None
+        message = queries.NewMessage(queue=queue, op=op, payload=payload, not_before=not_before)
+        queries.enqueue_many(session, [message], at=now, target=self._target)
+
+    def enqueue_many(self, session: Session, messages: Sequence[queries.NewMessage]) -> None:
+        """Owe Slack these calls, in this order, inside the caller's transaction, in one
+        statement (a batch's notes)."""
+        for message in messages:
+            self._check(message.op)
+        queries.enqueue_many(session, messages, at=self._clock(), target=self._target)
+
+    def _check(self, op: str) -> None:
+        if op not in self._operations:
+            raise KeyError(f"no outbox operation {op!r}")
 
     # -- sending ----------------------------------------------------------------------------
     def kick(self, queue: str) -> None:

@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from bot.errors import Duplicate
 from bot.evidence.chain import verify_incident
 from bot.incidents.flows import Actor, claim
-from storage import Session, Store, deliveries, incidents, timeline
+from storage import Session, Store, Together, deliveries, incidents, timeline
 from storage.errors import Conflict
-from storage.models import Delivery, TimelineEvent
+from storage.models import Delivery, OutboxMessage, TimelineEvent
 from tests.harness import ack, declare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,10 +61,18 @@ def _note(incident_id: int, text: str, key: str | None = None):
     return unit
 
 
-def _one_batch(store: Store, units: list, plain: bool = False) -> tuple[list[object], list[int]]:
+def _one_batch(
+    store: Store, units: list, plain: bool = False, submit=None
+) -> tuple[list[object], list[int]]:
     """Run `units` from threads of their own so that they all land in one batch: a first
     unit holds the batch in progress until the others wait for the next one. Returns each
-    unit's outcome (its result or its exception) and the sizes of the batches committed."""
+    unit's outcome (its result or its exception) and the sizes of the batches committed.
+    `submit(unit)` submits one (store.submit by default)."""
+    if submit is None:
+
+        def submit(unit):
+            return store.submit(unit, plain=plain)
+
     sizes: list[int] = []
     store.before_commit = sizes.append
     gate, holding = threading.Event(), threading.Event()
@@ -77,7 +85,7 @@ def _one_batch(store: Store, units: list, plain: bool = False) -> tuple[list[obj
 
     def run(index: int) -> None:
         try:
-            outcomes[index] = store.submit(units[index], plain=plain)
+            outcomes[index] = submit(units[index])
         except Exception as exc:
             outcomes[index] = exc
 
@@ -411,3 +419,103 @@ def test_events_appended_together_chain_as_if_appended_one_by_one(
     assert verdict is not None and verdict.ok
     assert head == (4, stored[-1].hash)
     store.dispose()
+
+
+def _noting(bot):
+    """Submit a note as `/ailex note` does (Incidents.note), from (incident, text, key)."""
+
+    def submit(note):
+        incident_id, text, key = note
+        actor = Actor("U_ALICE", "C1", delivery_key=key)
+        return bot.core.incidents.note(incident_id=incident_id, text=text, actor=actor)
+
+    return submit
+
+
+def test_notes_in_one_batch_are_written_together_each_with_its_own_outcome(
+    make_bot, store_url
+) -> None:
+    """A batch's notes share one commit and one statement per table: each is stored once, in
+    one valid chain, each owes its channel its message in order; the same delivery twice in
+    the batch is stored once and the other is its Duplicate, failing alone."""
+    bot = make_bot(store_url=store_url)
+    declare(bot)
+    incident_id = 1
+    notes = [(incident_id, f"함께 {n}", f"K{n}") for n in range(5)]
+    notes.insert(2, (incident_id, "다시", "K0"))
+    outcomes, sizes = _one_batch(bot.store, notes, submit=_noting(bot))
+
+    assert sizes[-1] == len(notes), sizes
+    assert bot.store.batches_rerun == 0
+    duplicates = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, Duplicate)]
+    assert len(duplicates) == 1 and duplicates[0] in (0, 2), outcomes
+    assert [o for n, o in enumerate(outcomes) if n not in duplicates] == [None] * 5
+    with bot.store.read() as session:
+        events = [e for e in timeline.for_incident(session, incident_id=incident_id)]
+        verdict = verify_incident(session, incident_id=incident_id)
+        posts = session.scalars(
+            select(OutboxMessage.payload)
+            .where(OutboxMessage.op == "message.post")
+            .order_by(OutboxMessage.id)
+        ).all()
+    texts = [e.text for e in events if e.kind == "note"]
+    assert sorted(texts) == sorted(
+        ["함께 0" if 2 in duplicates else "다시"] + [f"함께 {n}" for n in range(1, 5)]
+    )
+    assert verdict is not None and verdict.ok
+    # Each stored note owes one message, in the order the notes went into the chain.
+    said = [p["params"]["text"] for p in posts if p.get("key") == "notice.note"]
+    assert said == texts
+
+
+def test_a_kind_of_write_runs_once_for_all_of_a_batchs_items(store_url: str) -> None:
+    """A Together kind runs once with every item of its kind in the batch, in the batch's
+    order, beside the batch's other units; each item gets its own outcome."""
+    store = _store(store_url)
+    incident_id = _incident(store)
+    calls: list[list[str]] = []
+
+    def run(session: Session, items: list[str]) -> list[object]:
+        calls.append(list(items))
+        return [ValueError(item) if item == "bad" else item.upper() for item in items]
+
+    kind = Together(run)
+    units = ["a", "bad", _note(incident_id, "other"), "c"]
+    outcomes, sizes = _one_batch(
+        store,
+        units,
+        submit=lambda u: store.submit_together(kind, u) if isinstance(u, str) else store.submit(u),
+    )
+    assert sizes[-1] == 4, sizes
+    assert len(calls) == 1 and sorted(calls[0]) == ["a", "bad", "c"], calls
+    assert outcomes[0] == "A" and outcomes[3] == "C" and isinstance(outcomes[2], int)
+    assert isinstance(outcomes[1], ValueError)
+    # Alone, it is a batch of one: run with that item only.
+    assert store.submit_together(kind, "d") == "D" and calls[-1] == ["d"]
+    with pytest.raises(ValueError):
+        store.submit_together(kind, "bad")
+    store.dispose()
+
+
+def test_notes_whose_writing_together_fails_are_each_written_alone(
+    make_bot, store_url, caplog
+) -> None:
+    """When writing a batch's notes together fails as a whole (one note's incident is gone),
+    nothing of it stays: each note is then written alone, and only the one that cannot be
+    fails."""
+    bot = make_bot(store_url=store_url)
+    declare(bot)
+    notes = [(1, "하나", "L1"), (999, "없는 장애", "L2"), (1, "둘", "L3")]
+    outcomes, sizes = _one_batch(bot.store, notes, submit=_noting(bot))
+    assert "writing 3 together failed" in caplog.text
+
+    assert sizes[-1] == 3, sizes
+    assert outcomes[0] is None and outcomes[2] is None, outcomes
+    assert isinstance(outcomes[1], LookupError), outcomes
+    with bot.store.read() as session:
+        texts = [e.text for e in timeline.for_incident(session, incident_id=1) if e.kind == "note"]
+        keys = session.scalars(select(Delivery.key).where(Delivery.key.like("L%"))).all()
+        assert verify_incident(session, incident_id=1).ok
+    assert sorted(texts) == ["둘", "하나"]
+    # The failed note's delivery went back with it: Slack's retry of it may still be taken.
+    assert sorted(keys) == ["L1", "L3"]
