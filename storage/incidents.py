@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Alert, ApprovalRequest, DiagnosisRun, Incident
+from storage.models import Alert, ApprovalRequest, DiagnosisRun, Incident, TimelineEvent
 from storage.prepared import Prepared
 
 
@@ -94,25 +94,71 @@ def list_all(session: Session, *, limit: int | None = None) -> Sequence[Incident
     return session.scalars(query).all()
 
 
-def _count_of(model: Any, *where: Any) -> Any:
+def _count_of(model: Any, incident_id: Any, *where: Any) -> Any:
     return (
         select(func.count())
         .select_from(model)
-        .where(model.incident_id == bindparam("incident_id"), *where)
+        .where(model.incident_id == incident_id, *where)
         .scalar_subquery()
     )
+
+
+def _live_counts_of(incident_id: Any) -> list[Any]:
+    """How many approval requests, finished diagnoses and alerts the incident has."""
+    return [
+        _count_of(ApprovalRequest, incident_id),
+        _count_of(DiagnosisRun, incident_id, DiagnosisRun.finished_at.is_not(None)),
+        _count_of(Alert, incident_id),
+    ]
 
 
 # Most incidents have no approval request, no finished diagnosis or no alert most of the time:
 # one statement on the driver says which the card must load, instead of three ORM queries
 # that come back empty (a third of a `/ailex status`).
-_LIVE_COUNTS = Prepared(
-    select(
-        _count_of(ApprovalRequest),
-        _count_of(DiagnosisRun, DiagnosisRun.finished_at.is_not(None)),
-        _count_of(Alert),
-    )
+_LIVE_COUNTS = Prepared(select(*_live_counts_of(bindparam("incident_id"))))
+
+# Event kinds are the vocabulary's names (letters and underscores): a comma never occurs in
+# one.
+_KIND_SEPARATOR = ","
+_KINDS_OF_ROW = (
+    select(TimelineEvent.kind)
+    .where(TimelineEvent.incident_id == Incident.id)
+    .correlate(Incident)
+    .distinct()
+    .subquery()
 )
+# The incident with what its card is drawn from besides itself (the kinds of event it has
+# had, and the counts above), in one statement: a `/ailex status` reads the store once, and a
+# read under many request threads costs far more than alone (bench/ack_latency.py).
+_WITH_CARD = select(
+    Incident,
+    select(func.aggregate_strings(_KINDS_OF_ROW.c.kind, _KIND_SEPARATOR)).scalar_subquery(),
+    *_live_counts_of(Incident.id),
+)
+_CARD_FOR_CHANNEL = (
+    _WITH_CARD.where(Incident.channel_id == bindparam("channel_id"))
+    .order_by(Incident.resolved_at.is_not(None), Incident.id.desc())
+    .limit(1)
+)
+_CARD_BY_ID = _WITH_CARD.where(Incident.id == bindparam("incident_id"))
+
+CardRow = tuple[Incident, list[str], tuple[int, int, int]]
+
+
+def with_card(
+    session: Session, *, channel_id: str | None = None, incident_id: int | None = None
+) -> CardRow | None:
+    """The incident of a channel (as `for_channel` chooses) or of an id, with the kinds of
+    event it has had, each once, and its `live_counts`; None when there is none."""
+    if channel_id is not None:
+        row = session.execute(_CARD_FOR_CHANNEL, {"channel_id": channel_id}).first()
+    else:
+        row = session.execute(_CARD_BY_ID, {"incident_id": incident_id}).first()
+    if row is None:
+        return None
+    incident, kinds, requests, runs, alerts = row
+    seen = sorted(set(kinds.split(_KIND_SEPARATOR))) if kinds else []
+    return incident, seen, (int(requests), int(runs), int(alerts))
 
 
 def live_counts(session: Session, *, incident_id: int) -> tuple[int, int, int]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.errors import Duplicate, UserError
-from bot.incidents.live import Live, card_state
+from bot.incidents.live import Live, with_card_state
 from bot.incidents.report import impact_started as impact_started_of
 from bot.incidents.vocabulary import EventKind, Severity, Status, phase_boundaries
 from bot.messages import Catalogue
@@ -228,10 +228,7 @@ class Incidents:
         """`for_channel`'s incident with what its card is drawn from, in one read (the
         card of `/ailex status`)."""
         with self._store.read() as session:
-            incident = incidents.for_channel(session, channel_id=channel_id)
-            if incident is None:
-                return None
-            return (incident, *card_state(session, incident_id=incident.id))
+            return with_card_state(session, channel_id=channel_id)
 
     def id_for_channel(self, channel_id: str) -> int | None:
         """The id of `for_channel`'s incident, without loading it (a note's hot path)."""

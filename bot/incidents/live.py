@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.approvals.catalogue import SWITCHES
-from storage import Session, approvals, diagnoses, incidents, timeline
+from storage import Session, approvals, diagnoses, incidents
 from storage import alerts as alert_rows
 from storage.approvals import State
-from storage.models import Alert, ApprovalRequest, DiagnosisRun
+from storage.models import Alert, ApprovalRequest, DiagnosisRun, Incident
 
 
 @dataclass
@@ -49,10 +49,13 @@ def site_recheck(request: ApprovalRequest) -> dict[str, Any] | None:
     return recheck if isinstance(recheck, dict) else None
 
 
-def live_state(session: Session, *, incident_id: int) -> Live:
+def live_state(
+    session: Session, *, incident_id: int, counts: tuple[int, int, int] | None = None
+) -> Live:
+    """What is in effect; `counts` are the incident's `live_counts` when already read."""
     live = Live()
     # What there is to load at all (an incident without requests, runs or alerts is common).
-    requests, runs, alerts = incidents.live_counts(session, incident_id=incident_id)
+    requests, runs, alerts = counts or incidents.live_counts(session, incident_id=incident_id)
     switches: dict[str, bool] = {}
     for request in approvals.for_incident(session, incident_id=incident_id) if requests else ():
         if request.state == State.PENDING:
@@ -88,11 +91,22 @@ def live_state(session: Session, *, incident_id: int) -> Live:
 
 
 def card_state(session: Session, *, incident_id: int) -> tuple[list[str], Live]:
-    """What the card is drawn from besides the incident itself, in one read: the kinds of
-    event it has had (its phase) and what is in effect now."""
-    return timeline.kinds(session, incident_id=incident_id), live_state(
-        session, incident_id=incident_id
-    )
+    """What the card is drawn from besides the incident itself: the kinds of event it has had
+    (its phase) and what is in effect now."""
+    found = with_card_state(session, incident_id=incident_id)
+    return ([], Live()) if found is None else (found[1], found[2])
+
+
+def with_card_state(
+    session: Session, *, channel_id: str | None = None, incident_id: int | None = None
+) -> tuple[Incident, list[str], Live] | None:
+    """The incident of a channel (or of an id) and what its card is drawn from: one statement
+    when nothing is in effect (storage.incidents.with_card)."""
+    found = incidents.with_card(session, channel_id=channel_id, incident_id=incident_id)
+    if found is None:
+        return None
+    incident, kinds, counts = found
+    return incident, kinds, live_state(session, incident_id=incident.id, counts=counts)
 
 
 def _finished(request: ApprovalRequest) -> Any:

@@ -222,3 +222,41 @@ def test_live_counts_count_only_the_incidents_own_rows(store: Store) -> None:
         assert incidents.live_counts(session, incident_id=ids[0]) == (0, 1, 1)
         assert incidents.live_counts(session, incident_id=ids[1]) == (0, 0, 1)
         assert incidents.live_counts(session, incident_id=999) == (0, 0, 0)
+        # The card's one read counts the same, beside the incident and its kinds of event.
+        for n, incident_id in enumerate(ids):
+            found = incidents.with_card(session, channel_id=f"C{n}")
+            assert found is not None and found[0].id == incident_id
+            assert found[2] == incidents.live_counts(session, incident_id=incident_id)
+
+
+def test_the_cards_one_read_is_the_channels_incident_with_its_kinds(store: Store) -> None:
+    """`with_card` chooses the incident `for_channel` chooses (the open one, else the one
+    resolved last) and gives the kinds of event it had, each once, none of another's."""
+    from storage import incidents, timeline
+
+    with store.write() as session:
+        ids = []
+        for n, resolved in enumerate((True, False, True)):
+            incident = _incident(n, channel="C1" if n < 2 else "C2", resolved=resolved)
+            session.add(incident)
+            session.flush()
+            ids.append(incident.id)
+        for incident_id, kinds in zip(
+            ids,
+            (["declared", "resolved"], ["declared", "note", "note", "status_changed"], []),
+            strict=True,
+        ):
+            for kind in kinds:
+                timeline.append(session, incident_id=incident_id, at=AT, actor="U1", kind=kind)
+    with store.read() as session:
+        open_one = incidents.with_card(session, channel_id="C1")
+        by_id = incidents.with_card(session, incident_id=ids[0])
+        quiet = incidents.with_card(session, channel_id="C2")
+        chosen = incidents.for_channel(session, channel_id="C1")
+        assert incidents.with_card(session, channel_id="C9") is None
+        assert incidents.with_card(session, incident_id=999) is None
+    assert open_one is not None and chosen is not None and open_one[0].id == chosen.id == ids[1]
+    assert open_one[0].title == "장애 1" and open_one[0].started_at == AT
+    assert open_one[1] == ["declared", "note", "status_changed"]
+    assert by_id is not None and by_id[1] == ["declared", "resolved"]
+    assert quiet is not None and quiet[0].id == ids[2] and quiet[1] == []
