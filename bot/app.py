@@ -280,13 +280,6 @@ class Core:
         incident, kinds, live = found
         return (incident, *self.render.card(incident, kinds, live))
 
-    def incident_id_here(self, actor: Actor) -> int:
-        """The id of `incident_here`'s incident, for commands that need nothing else."""
-        incident_id = self.incidents.id_for_channel(actor.channel_id)
-        if incident_id is None:
-            raise UserError("error.not_incident_channel")
-        return incident_id
-
     def resolve_unless_failing(self, *, incident_id: int, actor: Actor, cause: str) -> Live | None:
         """Resolve with `cause`, unless the incident's last diagnosis still fails: then change
         nothing and return what is in effect, so that the user is asked first."""

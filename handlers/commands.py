@@ -114,7 +114,7 @@ def _status(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) 
 
 
 def _note(core: Core, cmd: Command, actor: Actor, ack: Ack, respond: Respond) -> None:
-    core.incidents.note(incident_id=core.incident_id_here(actor), text=cmd.text, actor=actor)
+    core.incidents.note(text=cmd.text, actor=actor)
     ephemeral(ack, core.t("note.ack"))
 
 

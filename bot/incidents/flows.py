@@ -131,9 +131,10 @@ def record_many(
 
 @dataclass(frozen=True)
 class _Note:
-    """A note to write: which incident, what, who (and which delivery), when."""
+    """A note to write: which incident (None: its actor's channel's), what, who (and which
+    delivery), when."""
 
-    incident_id: int
+    incident_id: int | None
     text: str
     actor: Actor
     at: datetime
@@ -229,11 +230,6 @@ class Incidents:
         card of `/ailex status`)."""
         with self._store.read() as session:
             return with_card_state(session, channel_id=channel_id)
-
-    def id_for_channel(self, channel_id: str) -> int | None:
-        """The id of `for_channel`'s incident, without loading it (a note's hot path)."""
-        with self._store.read() as session:
-            return incidents.id_for_channel(session, channel_id=channel_id)
 
     def get(self, incident_id: int) -> Incident | None:
         with self._store.read() as session:
@@ -403,40 +399,65 @@ class Incidents:
         """Owe the incident's channel a catalogue message (drawn when it is sent)."""
         self._announce(session, incident_id, key, **params)
 
-    def note(self, *, incident_id: int, text: str, actor: Actor) -> None:
-        """Add the caller's note to the timeline and show it in the channel."""
+    def note(self, *, text: str, actor: Actor, incident_id: int | None = None) -> int:
+        """Add the caller's note to the timeline of `incident_id`, else of the incident of the
+        actor's channel (UserError when it has none), and show it in the channel; the id of
+        the incident it went to."""
         text = text.strip()
         if not text:
             raise UserError("error.note_empty")
         check_length(text, TEXT_LIMIT, "error.note_too_long")
         note = _Note(incident_id=incident_id, text=text, actor=actor, at=self._clock())
         # Written with the notes that arrive with it, in a few statements for all, and
-        # acknowledged after their commit (SPEC 4, storage.db.Store.submit_together).
-        self._store.submit_together(self._notes, note)
-        self._sender.kick(incident_queue(incident_id))
+        # acknowledged after their commit (SPEC 4, storage.db.Store.submit_together); the
+        # channel's incident is looked up there too, not in a read of its own before.
+        written = int(self._store.submit_together(self._notes, note))
+        self._sender.kick(incident_queue(written))
+        return written
 
-    def _write_notes(self, session: Session, notes: list[_Note]) -> list[Duplicate | None]:
-        """Write a batch's notes: each delivery claimed, the events of each incident chained
-        in order, the channel messages owed, each kind in one statement for all. A note whose
-        delivery was taken before (or by a note before it here) is a Duplicate, and writes
-        nothing."""
-        taken = deliveries.claim_many(
-            session, [(n.actor.delivery_key, n.at) for n in notes if n.actor.delivery_key]
-        )
-        outcomes: list[Duplicate | None] = []
-        kept: list[_Note] = []
+    def _write_notes(
+        self, session: Session, notes: list[_Note]
+    ) -> list[int | UserError | Duplicate]:
+        """Write a batch's notes: each goes to its incident (its channel's, looked up once per
+        channel), each delivery is claimed, the events of each incident chained in order and
+        the channel messages owed, each kind in one statement for all. A note in a channel
+        with no incident fails with a UserError, one whose delivery was taken before (or by
+        a note before it here) with a Duplicate; either writes nothing."""
+        channels: dict[str, int | None] = {}
+        targets: list[int | None] = []
         for note in notes:
+            target = note.incident_id
+            if target is None:
+                channel = note.actor.channel_id
+                if channel not in channels:
+                    channels[channel] = incidents.id_for_channel(session, channel_id=channel)
+                target = channels[channel]
+            targets.append(target)
+        taken = deliveries.claim_many(
+            session,
+            [
+                (n.actor.delivery_key, n.at)
+                for n, target in zip(notes, targets, strict=True)
+                if n.actor.delivery_key and target is not None
+            ],
+        )
+        outcomes: list[int | UserError | Duplicate] = []
+        kept: list[tuple[int, _Note]] = []
+        for note, target in zip(notes, targets, strict=True):
             key = note.actor.delivery_key
+            if target is None:
+                outcomes.append(UserError("error.not_incident_channel"))
+                continue
             if key is not None:
                 if key not in taken:
                     outcomes.append(Duplicate(key))
                     continue
                 taken.remove(key)  # the same delivery again in this batch is its duplicate
-            kept.append(note)
-            outcomes.append(None)
+            kept.append((target, note))
+            outcomes.append(target)
         by_incident: dict[int, list[_Note]] = {}
-        for note in kept:
-            by_incident.setdefault(note.incident_id, []).append(note)
+        for target, note in kept:
+            by_incident.setdefault(target, []).append(note)
         for incident_id, group in by_incident.items():
             record_many(
                 session,
@@ -451,10 +472,8 @@ class Incidents:
         self._sender.enqueue_many(
             session,
             [
-                self._announcement(
-                    note.incident_id, "notice.note", user=note.actor.user_id, text=note.text
-                )
-                for note in kept
+                self._announcement(target, "notice.note", user=note.actor.user_id, text=note.text)
+                for target, note in kept
             ],
         )
         return outcomes

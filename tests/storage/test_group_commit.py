@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import Duplicate
+from bot.errors import Duplicate, UserError
 from bot.evidence.chain import verify_incident
 from bot.incidents.flows import Actor, claim
 from storage import Session, Store, Together, deliveries, incidents, timeline
@@ -422,14 +422,45 @@ def test_events_appended_together_chain_as_if_appended_one_by_one(
 
 
 def _noting(bot):
-    """Submit a note as `/ailex note` does (Incidents.note), from (incident, text, key)."""
+    """Submit a note as Incidents.note does, from (incident, text, key); an incident that is a
+    str is a channel: the note goes to its incident, as `/ailex note` typed there does."""
 
     def submit(note):
         incident_id, text, key = note
+        if isinstance(incident_id, str):
+            actor = Actor("U_ALICE", incident_id, delivery_key=key)
+            return bot.core.incidents.note(text=text, actor=actor)
         actor = Actor("U_ALICE", "C1", delivery_key=key)
         return bot.core.incidents.note(incident_id=incident_id, text=text, actor=actor)
 
     return submit
+
+
+def test_notes_in_one_batch_find_their_channels_incidents_there(make_bot, store_url) -> None:
+    """A batch's notes typed in channels find each channel's incident inside the batch's
+    write; one typed where there is no incident fails alone, claiming nothing."""
+    bot = make_bot(store_url=store_url)
+    first, second = declare(bot), declare(bot, text="incident start P2 두 번째 장애")
+    notes = [(first, "첫째", "M1"), ("C_NOWHERE", "어디에도", "M2"), (second, "둘째", "M3")]
+    notes.append((first, "첫째 다시", "M4"))
+    outcomes, sizes = _one_batch(bot.store, notes, submit=_noting(bot))
+
+    assert sizes[-1] == 4, sizes
+    assert bot.store.batches_rerun == 0
+    assert outcomes[0] == outcomes[3] == 1 and outcomes[2] == 2, outcomes
+    assert isinstance(outcomes[1], UserError) and outcomes[1].args == (
+        "error.not_incident_channel",
+    )
+    with bot.store.read() as session:
+        by_incident = {
+            n: [e.text for e in timeline.for_incident(session, incident_id=n) if e.kind == "note"]
+            for n in (1, 2)
+        }
+        keys = session.scalars(select(Delivery.key).where(Delivery.key.like("M%"))).all()
+        assert verify_incident(session, incident_id=1).ok
+        assert verify_incident(session, incident_id=2).ok
+    assert by_incident == {1: ["첫째", "첫째 다시"], 2: ["둘째"]}
+    assert sorted(keys) == ["M1", "M3", "M4"]
 
 
 def test_notes_in_one_batch_are_written_together_each_with_its_own_outcome(
@@ -449,7 +480,7 @@ def test_notes_in_one_batch_are_written_together_each_with_its_own_outcome(
     assert bot.store.batches_rerun == 0
     duplicates = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, Duplicate)]
     assert len(duplicates) == 1 and duplicates[0] in (0, 2), outcomes
-    assert [o for n, o in enumerate(outcomes) if n not in duplicates] == [None] * 5
+    assert [o for n, o in enumerate(outcomes) if n not in duplicates] == [incident_id] * 5
     with bot.store.read() as session:
         events = [e for e in timeline.for_incident(session, incident_id=incident_id)]
         verdict = verify_incident(session, incident_id=incident_id)
@@ -510,7 +541,7 @@ def test_notes_whose_writing_together_fails_are_each_written_alone(
     assert "writing 3 together failed" in caplog.text
 
     assert sizes[-1] == 3, sizes
-    assert outcomes[0] is None and outcomes[2] is None, outcomes
+    assert outcomes[0] == outcomes[2] == 1, outcomes
     assert isinstance(outcomes[1], LookupError), outcomes
     with bot.store.read() as session:
         texts = [e.text for e in timeline.for_incident(session, incident_id=1) if e.kind == "note"]
