@@ -76,6 +76,10 @@ ALERT_RING = "alert!"
 ALERT_POLL_S = 1.0
 # How often the runbook's clock looks for due reminders (on the app's clock).
 CLOCK_TICK_S = 1.0
+# How long the outbox process lets a rung queue fill before sending it: a burst of notes then
+# costs a run or two (and merged messages), not one lease and one record per note, at a few
+# tens of ms of delivery (Slack itself takes about one message a second in a channel).
+OUTBOX_GATHER_S = 0.03
 
 
 class Core:
@@ -111,6 +115,7 @@ class Core:
             clock=clock,
             remote=doorbell if role == "worker" else None,
             target=outbox_target,
+            gather=OUTBOX_GATHER_S if role == "outbox" else 0.0,
         )
         # Display names for what Slack does not render (the report's Markdown file).
         self.people = People(client, clock=clock)
