@@ -58,7 +58,7 @@ class Together:
 class _Pending(Generic[T]):
     """One request's unit of work waiting in (or run by) a batch, and its outcome."""
 
-    __slots__ = ("done", "error", "item", "plain", "result", "together", "unit")
+    __slots__ = ("done", "error", "item", "plain", "result", "together", "unit", "wake")
 
     def __init__(
         self, unit: Unit[T], plain: bool, together: Together | None = None, item: Any = None
@@ -70,6 +70,8 @@ class _Pending(Generic[T]):
         self.done = False
         self.result: T | None = None
         self.error: BaseException | None = None
+        # Held while it waits for a batch run by another thread; released to wake it.
+        self.wake: threading.Lock | None = None
 
     def outcome(self) -> T:
         if self.error is not None:
@@ -96,8 +98,9 @@ class Store:
         # Each thread keeps its Session objects and reuses them, closed between transactions:
         # making a Session takes a process-wide lock, which many request threads queue on.
         self._local = threading.local()
-        # Group commit: units queued while a batch runs make up the next batch.
-        self._batch_turn = threading.Condition(threading.Lock())
+        # Group commit: units queued while a batch runs make up the next batch, which the
+        # first of them runs when it is handed the turn.
+        self._batch_turn = threading.Lock()
         self._queued: list[_Pending[Any]] = []
         self._leading = False
         # Set after a batch's units ran, before its commit: tests stop a process there (kill -9).
@@ -144,20 +147,35 @@ class Store:
                 return pending.unit(session)
         with self._batch_turn:
             self._queued.append(pending)
-            while self._leading and not pending.done:
-                self._batch_turn.wait()
+            waits = self._leading
+            if waits:
+                pending.wake = threading.Lock()
+                pending.wake.acquire()
+            self._leading = True
+        if waits:
+            # Released once: when its batch is done, or when it is handed the next turn.
+            assert pending.wake is not None
+            pending.wake.acquire()
             if pending.done:
                 return pending.outcome()
-            self._leading = True
+        with self._batch_turn:
             batch, self._queued = self._queued, []
         try:
             self._run_batch(batch)
         finally:
             with self._batch_turn:
-                self._leading = False
                 for each in batch:
                     each.done = True
-                self._batch_turn.notify_all()
+                # The first to queue meanwhile runs the next batch; the others keep sleeping
+                # (waking every waiter at each commit cost each a switch for nothing).
+                turn = self._queued[0] if self._queued else None
+                self._leading = turn is not None
+            for each in batch:
+                if each.wake is not None:
+                    each.wake.release()
+            if turn is not None:
+                assert turn.wake is not None
+                turn.wake.release()
         return pending.outcome()
 
     def waiting(self) -> int:
