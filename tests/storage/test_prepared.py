@@ -38,20 +38,27 @@ def store(store_url: str):
     store.dispose()
 
 
-def test_a_prepared_insert_stores_what_core_stores(store: Store) -> None:
-    """The same row through Core and through the driver reads back the same: a UTC datetime
-    (given in another zone), JSON with Korean text, a NULL."""
-    kst = AT.astimezone(timezone(timedelta(hours=9)))
-    row = {
-        "queue": "incident:1",
+KST = AT.astimezone(timezone(timedelta(hours=9)))
+
+
+def _outbox_row(queue: str) -> dict:
+    """An outbox row as Core inserts it: a UTC time given in another zone, JSON in Korean."""
+    return {
+        "queue": queue,
         "target": "slack",
         "op": "message.post",
         "payload": PAYLOAD,
         "status": "pending",
         "attempts": 0,
-        "created_at": kst,
-        "next_attempt_at": kst,
+        "created_at": KST,
+        "next_attempt_at": KST,
     }
+
+
+def test_a_prepared_insert_stores_what_core_stores(store: Store) -> None:
+    """The same row through Core and through the driver reads back the same: a UTC datetime
+    (given in another zone), JSON with Korean text, a NULL."""
+    row = _outbox_row("incident:1")
     prepared = Prepared(insert(OutboxMessage).returning(OutboxMessage.id), keys=list(row))
     with store.write() as session:
         by_core = session.execute(insert(OutboxMessage).returning(OutboxMessage.id), row).scalar()
@@ -74,26 +81,15 @@ def test_many_rows_in_one_insert_are_stored_as_core_stores_each(store: Store, co
     """A batch's messages go in as one multi-row INSERT (more than ROWS_PER_STATEMENT take
     two): each row reads back, byte for byte, as the same row through Core, and the ids come
     back in the order the rows were given."""
-    kst = AT.astimezone(timezone(timedelta(hours=9)))
     messages = [
         outbox.NewMessage(queue=f"incident:{n % 2}", op="message.post", payload={**PAYLOAD, "n": n})
         for n in range(count)
     ]
     with store.write() as session:
         by_core = session.execute(
-            insert(OutboxMessage).returning(OutboxMessage.id),
-            {
-                "queue": "incident:0",
-                "target": "slack",
-                "op": "message.post",
-                "payload": PAYLOAD,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": kst,
-                "next_attempt_at": kst,
-            },
+            insert(OutboxMessage).returning(OutboxMessage.id), _outbox_row("incident:0")
         ).scalar_one()
-        ids = outbox.enqueue_many(session, messages, at=kst)
+        ids = outbox.enqueue_many(session, messages, at=KST)
     assert ids == list(range(by_core + 1, by_core + 1 + count))
     with store.read() as session:
         stored = {m.id: m for m in session.scalars(select(OutboxMessage)).all()}
