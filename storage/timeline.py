@@ -90,7 +90,7 @@ def append(
 
 def append_many(session: Session, *, incident_id: int, events: Sequence[NewEvent]) -> list[int]:
     """Add events to one incident's chain, in this order, in the caller's transaction: the
-    chain moves once and the rows go in one INSERT however many they are. Their ids."""
+    chain moves once and the rows go in one INSERT (per ROWS_PER_STATEMENT). Their ids."""
     # What is hashed is exactly what is stored (and read back, on either store).
     rows = [
         {
