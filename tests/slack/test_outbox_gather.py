@@ -40,14 +40,15 @@ def test_a_burst_rung_while_the_queue_gathers_goes_out_in_one_call(tmp_path) -> 
     store = Store(f"sqlite:///{tmp_path / 'ailex.db'}")
     store.migrate()
     calls: list[list[str]] = []
-    sender = _sender(store, gather=0.5, calls=calls)
+    # A window far longer than the three writes below take, even on a busy machine.
+    sender = _sender(store, gather=2.0, calls=calls)
     _record(store, "첫째")
-    sender.kick("q")  # its flush waits half a second before it sends
+    sender.kick("q")  # its flush waits two seconds before it sends
     for text in ("둘째", "셋째", "넷째"):
         _record(store, text)
         sender.kick("q")
     done = threading.Event()
-    for _ in range(100):
+    for _ in range(400):
         if sender.idle():
             break
         done.wait(0.05)
