@@ -180,9 +180,15 @@ class Sender:
         if coalesce and payload in queries.waiting_payloads(session, queue=queue, op=op):
             return
         now = self._clock()
-        not_before = now + delay if delay else None
-        message = queries.NewMessage(queue=queue, op=op, payload=payload, not_before=not_before)
-        queries.enqueue_many(session, [message], at=now, target=self._target)
+        queries.enqueue(
+            session,
+            queue=queue,
+            op=op,
+            payload=payload,
+            at=now,
+            not_before=now + delay if delay else None,
+            target=self._target,
+        )
 
     def enqueue_many(self, session: Session, messages: Sequence[queries.NewMessage]) -> None:
         """Owe Slack these calls, in this order, inside the caller's transaction, in one
