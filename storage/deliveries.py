@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,22 +18,18 @@ _TABLE = cast(Table, Delivery.__table__)
 # RETURNING says which rows went in; rowcount is not reliable for this on psycopg.
 # Every command claims its delivery, a batch of them in one statement (storage/prepared.py).
 _KEYS = ("key", "received_at")
-_CLAIM = {
-    "postgresql": PreparedRows(
+
+
+def _claims(insert: Any) -> PreparedRows:
+    """The claim as one dialect's INSERT ... ON CONFLICT DO NOTHING RETURNING key."""
+    return PreparedRows(
         _TABLE,
         _KEYS,
-        lambda rows: (
-            pg_insert(_TABLE).values(rows).on_conflict_do_nothing().returning(_TABLE.c.key)
-        ),
-    ),
-    "sqlite": PreparedRows(
-        _TABLE,
-        _KEYS,
-        lambda rows: (
-            sqlite_insert(_TABLE).values(rows).on_conflict_do_nothing().returning(_TABLE.c.key)
-        ),
-    ),
-}
+        lambda rows: insert(_TABLE).values(rows).on_conflict_do_nothing().returning(_TABLE.c.key),
+    )
+
+
+_CLAIM = {"postgresql": _claims(pg_insert), "sqlite": _claims(sqlite_insert)}
 
 
 def claim(session: Session, *, key: str, at: datetime) -> bool:
